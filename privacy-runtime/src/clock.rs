@@ -1,0 +1,392 @@
+//! Time: timestamps, the clock trait, the system clock and a manual clock for tests.
+//!
+//! The runtime reads time only through a [`Clock`], so tests move time by hand and never sleep.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A point in time: milliseconds since the Unix epoch, UTC.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// The Unix epoch.
+    pub const EPOCH: Timestamp = Timestamp(0);
+
+    /// A timestamp from milliseconds since the Unix epoch.
+    pub const fn from_unix_millis(ms: i64) -> Timestamp {
+        Timestamp(ms)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub const fn unix_millis(self) -> i64 {
+        self.0
+    }
+
+    /// A UTC calendar time. Out-of-range fields are not checked; use [`Timestamp::parse`] for
+    /// input from people.
+    ///
+    /// ```
+    /// use privacy_runtime::Timestamp;
+    /// let t = Timestamp::utc(2023, 7, 12, 9, 30, 0);
+    /// assert_eq!(t.to_string(), "2023-07-12T09:30:00Z");
+    /// ```
+    pub const fn utc(year: i64, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> Timestamp {
+        let days = days_from_civil(year, month, day);
+        let secs = days * 86_400 + (hour as i64) * 3600 + (min as i64) * 60 + sec as i64;
+        Timestamp(secs * 1000)
+    }
+
+    /// Parses RFC 3339 (`2023-07-11T08:00:00Z`, `2023-07-11T16:00:00+08:00`, fractional seconds
+    /// allowed) or a bare date (`2023-07-11`, midnight UTC).
+    pub fn parse(s: &str) -> Result<Timestamp, TimestampError> {
+        parse_rfc3339(s.trim()).ok_or_else(|| TimestampError(s.to_owned()))
+    }
+
+    /// This time plus `d`, saturating.
+    #[must_use]
+    pub fn plus(self, d: Duration) -> Timestamp {
+        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        Timestamp(self.0.saturating_add(ms))
+    }
+
+    /// The time from `earlier` to `self`, zero if `earlier` is later.
+    pub fn since(self, earlier: Timestamp) -> Duration {
+        Duration::from_millis(u64::try_from(self.0 - earlier.0).unwrap_or(0))
+    }
+}
+
+/// A timestamp that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a time; write RFC 3339 such as `2023-07-11T08:00:00Z` or a date such as `2023-07-11`")]
+pub struct TimestampError(String);
+
+const fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+    let num =
+        |t: &str| -> Option<u32> { (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())? };
+    let (date, rest) = match s.find(['T', 't', ' ']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mut d = date.splitn(3, '-');
+    let (year, month, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
+    let dim = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > dim {
+        return None;
+    }
+    let base = Timestamp::utc(i64::from(year), month, day, 0, 0, 0).0;
+    let Some(rest) = rest else { return Some(Timestamp(base)) };
+    let (time, offset_ms) = if let Some(t) = rest.strip_suffix(['Z', 'z']) {
+        (t, 0)
+    } else {
+        let i = rest.rfind(['+', '-'])?;
+        let (t, off) = rest.split_at(i);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let (oh, om) = off[1..].split_once(':')?;
+        let (oh, om) = (num(oh)?, num(om)?);
+        if oh > 23 || om > 59 {
+            return None;
+        }
+        (t, sign * (i64::from(oh) * 3600 + i64::from(om) * 60) * 1000)
+    };
+    let (hms, frac) = match time.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (time, None),
+    };
+    let mut t = hms.splitn(3, ':');
+    let (h, mi, sec) = (num(t.next()?)?, num(t.next()?)?, num(t.next()?)?);
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let ms = match frac {
+        Some(f) => {
+            num(f)?;
+            let digits: String = f.chars().chain("000".chars()).take(3).collect();
+            i64::from(num(&digits)?)
+        }
+        None => 0,
+    };
+    let secs = i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec);
+    Some(Timestamp(base + secs * 1000 + ms - offset_ms))
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (days, ms) = (self.0.div_euclid(86_400_000), self.0.rem_euclid(86_400_000));
+        let (y, m, d) = civil_from_days(days);
+        let s = ms / 1000;
+        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)?;
+        if ms % 1000 != 0 {
+            write!(f, ".{:03}", ms % 1000)?;
+        }
+        f.write_str("Z")
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A boxed future that a clock returns from [`Clock::sleep_until`].
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Where the runtime reads the time.
+pub trait Clock: Send + Sync + 'static {
+    /// The current time.
+    fn now(&self) -> Timestamp;
+    /// A future that completes once [`now`](Clock::now) has reached `deadline`.
+    fn sleep_until(&self, deadline: Timestamp) -> Sleep;
+}
+
+/// The wall clock. Its sleeps are served by one shared timer thread, so they work under any
+/// executor.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+        };
+        Timestamp(ms)
+    }
+
+    fn sleep_until(&self, deadline: Timestamp) -> Sleep {
+        let wait = deadline.since(self.now());
+        Box::pin(TimerSleep { at: Instant::now() + wait })
+    }
+}
+
+struct TimerSleep {
+    at: Instant,
+}
+
+impl Future for TimerSleep {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.at {
+            return Poll::Ready(());
+        }
+        // Re-register on every poll: the timer thread wakes the latest waker, which is correct
+        // even when the task moved. Duplicates only cause a spurious wake.
+        timer().add(self.at, cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+struct Timer {
+    queue: Mutex<BinaryHeap<Reverse<TimerEntry>>>,
+    changed: Condvar,
+}
+
+struct TimerEntry(Instant, Waker);
+impl PartialEq for TimerEntry {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl Eq for TimerEntry {}
+impl PartialOrd for TimerEntry {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for TimerEntry {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&o.0)
+    }
+}
+
+fn timer() -> &'static Timer {
+    static TIMER: OnceLock<&'static Timer> = OnceLock::new();
+    TIMER.get_or_init(|| {
+        let t: &'static Timer =
+            Box::leak(Box::new(Timer { queue: Mutex::new(BinaryHeap::new()), changed: Condvar::new() }));
+        // If the thread cannot be spawned, sleeps never end and waiting calls stay pending:
+        // the safe direction for a consent gate.
+        let _ = std::thread::Builder::new().name("privacy-timer".into()).spawn(move || t.run());
+        t
+    })
+}
+
+impl Timer {
+    fn add(&self, at: Instant, waker: Waker) {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner).push(Reverse(TimerEntry(at, waker)));
+        self.changed.notify_one();
+    }
+
+    fn run(&self) {
+        let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let now = Instant::now();
+            while q.peek().is_some_and(|Reverse(e)| e.0 <= now) {
+                if let Some(Reverse(e)) = q.pop() {
+                    e.1.wake();
+                }
+            }
+            q = match q.peek() {
+                Some(Reverse(e)) => {
+                    let wait = e.0 - now;
+                    self.changed.wait_timeout(q, wait).unwrap_or_else(PoisonError::into_inner).0
+                }
+                None => self.changed.wait(q).unwrap_or_else(PoisonError::into_inner),
+            };
+        }
+    }
+}
+
+/// A clock that moves only when told to. Sleeps end when [`advance`](ManualClock::advance) or
+/// [`set`](ManualClock::set) reaches their deadline.
+///
+/// ```
+/// use privacy_runtime::{Clock, ManualClock, Timestamp};
+/// use std::time::Duration;
+/// let clock = ManualClock::new(Timestamp::utc(2023, 7, 12, 0, 0, 0));
+/// clock.advance(Duration::from_secs(10));
+/// assert_eq!(clock.now(), Timestamp::utc(2023, 7, 12, 0, 0, 10));
+/// ```
+#[derive(Clone)]
+pub struct ManualClock {
+    inner: Arc<Mutex<ManualState>>,
+}
+
+struct ManualState {
+    now: Timestamp,
+    sleepers: Vec<Waker>,
+}
+
+impl ManualClock {
+    /// A clock standing at `start`.
+    pub fn new(start: Timestamp) -> Self {
+        ManualClock { inner: Arc::new(Mutex::new(ManualState { now: start, sleepers: Vec::new() })) }
+    }
+
+    /// Moves the clock forward by `d` and wakes the sleeps that are due.
+    pub fn advance(&self, d: Duration) {
+        let now = self.now().plus(d);
+        self.set(now);
+    }
+
+    /// Sets the clock to `t` (which may be earlier) and wakes the sleeps that are due.
+    pub fn set(&self, t: Timestamp) {
+        let wakers = {
+            let mut s = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            s.now = t;
+            std::mem::take(&mut s.sleepers)
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+}
+
+impl fmt::Debug for ManualClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ManualClock").field(&self.now()).finish()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner).now
+    }
+
+    fn sleep_until(&self, deadline: Timestamp) -> Sleep {
+        let inner = Arc::clone(&self.inner);
+        Box::pin(std::future::poll_fn(move |cx| {
+            let mut s = inner.lock().unwrap_or_else(PoisonError::into_inner);
+            if s.now >= deadline {
+                Poll::Ready(())
+            } else {
+                s.sleepers.push(cx.waker().clone());
+                Poll::Pending
+            }
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_round_trip() {
+        let t = Timestamp::utc(2023, 7, 11, 8, 0, 0);
+        assert_eq!(t.to_string(), "2023-07-11T08:00:00Z");
+        assert_eq!(Timestamp::parse("2023-07-11T08:00:00Z"), Ok(t));
+        assert_eq!(Timestamp::parse("2023-07-11T16:00:00+08:00"), Ok(t));
+        assert_eq!(Timestamp::parse("2023-07-11"), Ok(Timestamp::utc(2023, 7, 11, 0, 0, 0)));
+        assert_eq!(Timestamp::parse("2024-02-29T00:00:00.25Z").map(|t| t.unix_millis() % 1000), Ok(250));
+        assert_eq!(Timestamp::utc(1970, 1, 1, 0, 0, 0), Timestamp::EPOCH);
+    }
+
+    #[test]
+    fn bad_times_are_rejected() {
+        for s in ["2023-13-01", "2023-02-30", "2023-07-11T25:00:00Z", "yesterday", "2023-07-11T08:00"] {
+            assert!(Timestamp::parse(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn manual_sleep_ends_on_advance() {
+        let clock = ManualClock::new(Timestamp::EPOCH);
+        let mut sleep = clock.sleep_until(Timestamp::from_unix_millis(1000));
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        clock.advance(Duration::from_millis(999));
+        assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        clock.advance(Duration::from_millis(1));
+        assert!(sleep.as_mut().poll(&mut cx).is_ready());
+    }
+}

@@ -1,0 +1,441 @@
+//! The app's user privacy protection guidelines: the contract, its versions and what each
+//! declares.
+//!
+//! Each version lists every scope declared as of that version (a later version may add scopes or
+//! drop them). A version takes effect [`effect_delay`](GuidelinesBuilder::effect_delay) after it
+//! is published (the platform's 5 minutes). A consent covers the scopes of the version in effect
+//! when it was given.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::clock::Timestamp;
+use crate::scope::{BUILTIN_COUNT, MAX_SCOPES, Scope, ScopeSet, UnknownScopeError};
+
+/// The platform's delay between publishing a declaration and its taking effect.
+pub const DEFAULT_EFFECT_DELAY: Duration = Duration::from_secs(5 * 60);
+
+/// Where the privacy contract is read: the page `openPrivacyContract` opens.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractLocation {
+    /// A page at this URL.
+    Url(String),
+    /// The full text, shown by the app.
+    Text(String),
+}
+
+/// A scope of the app's own, for data that no platform interface covers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CustomScope {
+    /// snake_case id, used like a built-in id.
+    pub id: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// What the data is and why it is collected.
+    pub description: String,
+}
+
+impl CustomScope {
+    /// A custom scope with its names; add a description with [`CustomScope::description`].
+    pub fn new(id: impl Into<String>, name_zh: impl Into<String>, name_en: impl Into<String>) -> Self {
+        CustomScope { id: id.into(), name_zh: name_zh.into(), name_en: name_en.into(), description: String::new() }
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = text.into();
+        self
+    }
+}
+
+/// One published version of the guidelines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuidelineVersion {
+    /// 1 for the first version, counting up.
+    pub number: u32,
+    /// When it was published.
+    pub published_at: Timestamp,
+    /// Every scope declared as of this version.
+    pub declared: ScopeSet,
+    /// The purpose given for each scope, where one was given.
+    pub purposes: Vec<(Scope, String)>,
+}
+
+/// The guidelines of one app. Build with [`Guidelines::builder`].
+#[derive(Debug, Clone)]
+pub struct Guidelines {
+    contract_name: String,
+    contract: Option<ContractLocation>,
+    versions: Vec<GuidelineVersion>,
+    effect_delay: Duration,
+    banned: bool,
+    custom: Vec<CustomScope>,
+    agree_buttons: Vec<String>,
+}
+
+/// A problem in guidelines being built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuidelinesError {
+    /// A version names a scope that is neither built in nor declared as custom.
+    #[error("guideline version {version}: {source}")]
+    UnknownScope {
+        /// The version's number.
+        version: u32,
+        /// Which id, and the closest known one.
+        source: UnknownScopeError,
+    },
+    /// Versions must be published in order.
+    #[error(
+        "guideline version {version} is published at {published_at}, not after version {} ({previous}); list versions oldest first",
+        version - 1
+    )]
+    OutOfOrder {
+        /// The version's number.
+        version: u32,
+        /// Its publish time.
+        published_at: Timestamp,
+        /// The previous version's publish time.
+        previous: Timestamp,
+    },
+    /// A custom scope reuses an id.
+    #[error("custom scope `{0}` is declared twice or shadows a built-in scope; give it another id")]
+    DuplicateCustomScope(String),
+    /// A custom scope id is not snake_case.
+    #[error(
+        "custom scope id `{0}` must be snake_case: lowercase ASCII letters, digits and `_`, starting with a letter"
+    )]
+    BadCustomScopeId(String),
+    /// More custom scopes than a scope set holds.
+    #[error("{0} custom scopes are more than the {max} supported", max = MAX_SCOPES - BUILTIN_COUNT)]
+    TooManyCustomScopes(usize),
+    /// The contract has no name.
+    #[error("the privacy contract needs a name such as 《示例小程序隐私保护指引》")]
+    MissingContractName,
+}
+
+impl Guidelines {
+    /// Starts guidelines for the contract called `contract_name` (for example
+    /// `《示例小程序隐私保护指引》`).
+    pub fn builder(contract_name: impl Into<String>) -> GuidelinesBuilder {
+        GuidelinesBuilder {
+            contract_name: contract_name.into(),
+            contract: None,
+            versions: Vec::new(),
+            effect_delay: DEFAULT_EFFECT_DELAY,
+            banned: false,
+            custom: Vec::new(),
+            agree_buttons: Vec::new(),
+        }
+    }
+
+    /// The contract's name, as `getPrivacySetting` returns it.
+    pub fn contract_name(&self) -> &str {
+        &self.contract_name
+    }
+
+    /// Where the contract can be read.
+    pub fn contract(&self) -> Option<&ContractLocation> {
+        self.contract.as_ref()
+    }
+
+    /// Every version, oldest first.
+    pub fn versions(&self) -> &[GuidelineVersion] {
+        &self.versions
+    }
+
+    /// The delay between publishing and taking effect.
+    pub fn effect_delay(&self) -> Duration {
+        self.effect_delay
+    }
+
+    /// `true` when the app declared at review that it collects no personal data: every privacy
+    /// call fails with `privacy api banned`.
+    pub fn is_banned(&self) -> bool {
+        self.banned
+    }
+
+    /// The app's custom scopes.
+    pub fn custom_scopes(&self) -> &[CustomScope] {
+        &self.custom
+    }
+
+    /// The registered agree-button ids.
+    pub fn agree_buttons(&self) -> &[String] {
+        &self.agree_buttons
+    }
+
+    /// `true` if `id` is a registered agree button.
+    pub fn is_agree_button(&self, id: &str) -> bool {
+        self.agree_buttons.iter().any(|b| b == id)
+    }
+
+    /// Resolves a built-in or custom scope id.
+    pub fn scope(&self, id: &str) -> Result<Scope, UnknownScopeError> {
+        if let Ok(s) = Scope::parse_builtin(id) {
+            return Ok(s);
+        }
+        match self.custom.iter().position(|c| c.id == id) {
+            Some(i) => Scope::custom(i).ok_or_else(|| UnknownScopeError::new(id, [])),
+            None => Err(UnknownScopeError::new(id, self.known_ids())),
+        }
+    }
+
+    /// The id of a scope: the catalog's for a built-in, the app's for a custom one.
+    pub fn scope_id(&self, scope: Scope) -> Option<&str> {
+        match scope.builtin_info() {
+            Some(info) => Some(info.id),
+            None => self.custom.get(usize::from(scope.bit()) - BUILTIN_COUNT).map(|c| c.id.as_str()),
+        }
+    }
+
+    /// The custom scope entry of `scope`, if it is custom.
+    pub fn custom_scope(&self, scope: Scope) -> Option<&CustomScope> {
+        usize::from(scope.bit()).checked_sub(BUILTIN_COUNT).and_then(|i| self.custom.get(i))
+    }
+
+    fn known_ids(&self) -> impl Iterator<Item = &str> {
+        Scope::builtins()
+            .filter_map(|s| s.builtin_info().map(|i| i.id))
+            .chain(self.custom.iter().map(|c| c.id.as_str()))
+    }
+
+    /// The index of the version in effect at `t` (published at least the effect delay earlier).
+    pub fn version_in_effect(&self, t: Timestamp) -> Option<&GuidelineVersion> {
+        self.versions.iter().rev().find(|v| v.published_at.plus(self.effect_delay) <= t)
+    }
+
+    /// The scopes callable at `t`: those of the version in effect.
+    pub fn in_effect(&self, t: Timestamp) -> ScopeSet {
+        self.version_in_effect(t).map_or(ScopeSet::EMPTY, |v| v.declared)
+    }
+
+    /// The version numbered `number`.
+    pub fn version(&self, number: u32) -> Option<&GuidelineVersion> {
+        number.checked_sub(1).and_then(|i| self.versions.get(i as usize))
+    }
+
+    /// The time from which no version is still waiting to take effect.
+    pub(crate) fn settled_at(&self) -> Timestamp {
+        self.versions.last().map_or(Timestamp::EPOCH, |v| v.published_at.plus(self.effect_delay))
+    }
+
+    /// The scopes that the newest version declares.
+    pub fn latest_declared(&self) -> ScopeSet {
+        self.versions.last().map_or(ScopeSet::EMPTY, |v| v.declared)
+    }
+
+    /// The version in which `scope` was declared most recently without a gap, if the newest
+    /// version declares it.
+    pub fn declared_since(&self, scope: Scope) -> Option<&GuidelineVersion> {
+        let mut since = None;
+        for v in &self.versions {
+            if v.declared.contains(scope) {
+                since = since.or(Some(v));
+            } else {
+                since = None;
+            }
+        }
+        since
+    }
+
+    /// The purpose text given for `scope` in the newest version that declares it.
+    pub fn purpose(&self, scope: Scope) -> Option<&str> {
+        self.versions.iter().rev().flat_map(|v| v.purposes.iter()).find(|(s, _)| *s == scope).map(|(_, p)| p.as_str())
+    }
+}
+
+/// Builds [`Guidelines`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct GuidelinesBuilder {
+    contract_name: String,
+    contract: Option<ContractLocation>,
+    versions: Vec<(Timestamp, Vec<(String, Option<String>)>)>,
+    effect_delay: Duration,
+    banned: bool,
+    custom: Vec<CustomScope>,
+    agree_buttons: Vec<String>,
+}
+
+impl GuidelinesBuilder {
+    /// The contract is a page at `url`.
+    pub fn contract_url(mut self, url: impl Into<String>) -> Self {
+        self.contract = Some(ContractLocation::Url(url.into()));
+        self
+    }
+
+    /// The contract is this text.
+    pub fn contract_text(mut self, text: impl Into<String>) -> Self {
+        self.contract = Some(ContractLocation::Text(text.into()));
+        self
+    }
+
+    /// Adds a version published at `published_at` that declares exactly `scopes` (built-in or
+    /// custom ids). Versions must be added oldest first.
+    pub fn version<I, S>(mut self, published_at: Timestamp, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let scopes = scopes.into_iter().map(|s| (s.as_ref().to_owned(), None)).collect();
+        self.versions.push((published_at, scopes));
+        self
+    }
+
+    /// Adds a version like [`version`](Self::version), with a purpose text for each scope.
+    pub fn version_with_purposes<I, S, P>(mut self, published_at: Timestamp, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = (S, P)>,
+        S: AsRef<str>,
+        P: Into<String>,
+    {
+        let scopes = scopes.into_iter().map(|(s, p)| (s.as_ref().to_owned(), Some(p.into()))).collect();
+        self.versions.push((published_at, scopes));
+        self
+    }
+
+    /// Sets the delay between publishing and taking effect (default 5 minutes).
+    pub fn effect_delay(mut self, delay: Duration) -> Self {
+        self.effect_delay = delay;
+        self
+    }
+
+    /// Marks the app as having declared "no personal data" at review.
+    pub fn banned(mut self, banned: bool) -> Self {
+        self.banned = banned;
+        self
+    }
+
+    /// Declares a custom scope.
+    pub fn custom_scope(mut self, scope: CustomScope) -> Self {
+        self.custom.push(scope);
+        self
+    }
+
+    /// Registers the id of an agree button (`<button open-type="agreePrivacyAuthorization">`).
+    pub fn agree_button(mut self, id: impl Into<String>) -> Self {
+        self.agree_buttons.push(id.into());
+        self
+    }
+
+    /// Checks and builds the guidelines.
+    pub fn build(self) -> Result<Guidelines, GuidelinesError> {
+        if self.contract_name.trim().is_empty() {
+            return Err(GuidelinesError::MissingContractName);
+        }
+        if self.custom.len() > MAX_SCOPES - BUILTIN_COUNT {
+            return Err(GuidelinesError::TooManyCustomScopes(self.custom.len()));
+        }
+        for (i, c) in self.custom.iter().enumerate() {
+            let ok = c.id.starts_with(|ch: char| ch.is_ascii_lowercase())
+                && c.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !ok {
+                return Err(GuidelinesError::BadCustomScopeId(c.id.clone()));
+            }
+            if Scope::parse_builtin(&c.id).is_ok() || self.custom[..i].iter().any(|o| o.id == c.id) {
+                return Err(GuidelinesError::DuplicateCustomScope(c.id.clone()));
+            }
+        }
+        let mut g = Guidelines {
+            contract_name: self.contract_name,
+            contract: self.contract,
+            versions: Vec::with_capacity(self.versions.len()),
+            effect_delay: self.effect_delay,
+            banned: self.banned,
+            custom: self.custom,
+            agree_buttons: self.agree_buttons,
+        };
+        let mut previous: Option<Timestamp> = None;
+        for (i, (published_at, scopes)) in self.versions.into_iter().enumerate() {
+            let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            if let Some(prev) = previous.filter(|p| *p >= published_at) {
+                return Err(GuidelinesError::OutOfOrder { version: number, published_at, previous: prev });
+            }
+            previous = Some(published_at);
+            let mut declared = ScopeSet::EMPTY;
+            let mut purposes = Vec::new();
+            for (id, purpose) in scopes {
+                let scope = g.scope(&id).map_err(|source| GuidelinesError::UnknownScope { version: number, source })?;
+                declared = declared.with(scope);
+                if let Some(p) = purpose {
+                    purposes.push((scope, p));
+                }
+            }
+            g.versions.push(GuidelineVersion { number, published_at, declared, purposes });
+        }
+        Ok(g)
+    }
+}
+
+impl fmt::Display for Guidelines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} versions)", self.contract_name, self.versions.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed() -> Guidelines {
+        Guidelines::builder("《示例小程序隐私保护指引》")
+            .version(Timestamp::utc(2023, 7, 11, 0, 0, 0), ["chosen_location"])
+            .version(Timestamp::utc(2023, 7, 13, 0, 0, 0), ["chosen_location", "werun"])
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn declaration_takes_effect_after_the_delay() {
+        let g = seed();
+        let published = Timestamp::utc(2023, 7, 13, 0, 0, 0);
+        assert!(!g.in_effect(published.plus(Duration::from_secs(299))).contains(Scope::WERUN));
+        assert!(g.in_effect(published.plus(Duration::from_secs(300))).contains(Scope::WERUN));
+        assert_eq!(g.in_effect(Timestamp::utc(2023, 7, 10, 0, 0, 0)), ScopeSet::EMPTY);
+        assert_eq!(g.version_in_effect(Timestamp::utc(2023, 7, 12, 0, 0, 0)).map(|v| v.number), Some(1));
+    }
+
+    #[test]
+    fn unknown_scope_in_a_version_is_named() {
+        let err = Guidelines::builder("x").version(Timestamp::EPOCH, ["wereun"]).build().unwrap_err();
+        assert_eq!(err.to_string(), "guideline version 1: unknown privacy scope `wereun`; did you mean `werun`?");
+    }
+
+    #[test]
+    fn versions_must_be_in_order_and_custom_ids_valid() {
+        let t = Timestamp::utc(2023, 7, 11, 0, 0, 0);
+        let err = Guidelines::builder("x").version(t, ["werun"]).version(t, ["werun"]).build().unwrap_err();
+        assert!(matches!(err, GuidelinesError::OutOfOrder { version: 2, .. }));
+        let err = Guidelines::builder("x").custom_scope(CustomScope::new("location", "", "")).build().unwrap_err();
+        assert_eq!(err, GuidelinesError::DuplicateCustomScope("location".into()));
+        let err = Guidelines::builder("x").custom_scope(CustomScope::new("Health", "", "")).build().unwrap_err();
+        assert_eq!(err, GuidelinesError::BadCustomScopeId("Health".into()));
+    }
+
+    #[test]
+    fn custom_scopes_resolve_after_builtins() {
+        let g = Guidelines::builder("x")
+            .custom_scope(CustomScope::new("health_record", "健康记录", "Health records"))
+            .version(Timestamp::EPOCH, ["health_record"])
+            .build()
+            .unwrap();
+        let s = g.scope("health_record").unwrap();
+        assert!(s.is_custom());
+        assert_eq!(g.scope_id(s), Some("health_record"));
+        assert!(g.versions()[0].declared.contains(s));
+        assert_eq!(g.scope("health_recrod").unwrap_err().suggestion(), Some("health_record"));
+    }
+
+    #[test]
+    fn declared_since_tracks_the_unbroken_run() {
+        let g = seed();
+        assert_eq!(g.declared_since(Scope::WERUN).map(|v| v.number), Some(2));
+        assert_eq!(g.declared_since(Scope::CHOSEN_LOCATION).map(|v| v.number), Some(1));
+        assert_eq!(g.declared_since(Scope::LOCATION), None);
+    }
+}

@@ -1,0 +1,109 @@
+//! The only paths that `#[privacy_scope]` expansions name. Not a public API.
+
+use crate::context;
+use crate::error::{PrivacyError, PrivacyErrorKind};
+use crate::flow::Gate;
+
+pub use crate::registry::{CallSite, PRIVACY_APIS};
+pub use crate::subject::{AsSubject, SubjectRef};
+pub use core::option::Option::{self, None, Some};
+pub use core::result::Result::{self, Err, Ok};
+pub use linkme;
+
+/// The return type of a guarded function: a `Result` whose error converts from
+/// [`PrivacyError`].
+#[diagnostic::on_unimplemented(
+    message = "a #[privacy_scope] function must return `Result<T, E>` with `E: From<PrivacyError>`; `{Self}` is not such a type",
+    label = "this return type cannot carry a refused privacy call",
+    note = "add `impl From<privacy_runtime::PrivacyError> for YourError`, or return `Result<T, privacy_runtime::PrivacyError>`"
+)]
+pub trait GuardedReturn {
+    /// The refusal as this type.
+    fn refused(error: PrivacyError) -> Self;
+}
+
+impl<T, E: From<PrivacyError>> GuardedReturn for Result<T, E> {
+    #[inline]
+    fn refused(error: PrivacyError) -> Self {
+        Err(E::from(error))
+    }
+}
+
+/// The value a guarded function returns when its call is refused.
+#[inline]
+pub fn refuse<R: GuardedReturn>(error: PrivacyError) -> R {
+    R::refused(error)
+}
+
+/// Names the subject's type to the compiler, so a `#[subject]` parameter of a type that is
+/// not a subject fails at the parameter.
+#[inline]
+pub fn subject_of<S: AsSubject + ?Sized>(s: &S) -> SubjectRef<'_> {
+    s.as_subject()
+}
+
+#[inline]
+fn with_gate_and_subject<R>(
+    site: &CallSite,
+    subject: Option<SubjectRef<'_>>,
+    f: impl FnOnce(&Gate, SubjectRef<'_>) -> Result<R, PrivacyError>,
+) -> Result<R, PrivacyError> {
+    context::with_current(|gate| {
+        let Some(gate) = gate else {
+            return Err(PrivacyError::new(site.api(), PrivacyErrorKind::NoGate));
+        };
+        match subject {
+            Some(s) => f(gate, s),
+            None => context::with_ambient(|s| match s {
+                Some(s) => f(gate, s),
+                None => Err(PrivacyError::new(site.api(), PrivacyErrorKind::NoSubject)),
+            }),
+        }
+    })
+}
+
+/// The check before a sync guarded body.
+#[inline]
+pub fn check(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
+    with_gate_and_subject(site, subject, |gate, subject| {
+        let required = site.required(gate.guidelines());
+        if let Some(r) = required
+            && gate.fast_allows(r, subject)
+        {
+            return Ok(());
+        }
+        gate.authorize_blocking(site.api(), required, subject.to_owned())
+    })
+}
+
+/// The check before an async guarded body.
+pub async fn check_async(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
+    let slow = with_gate_and_subject(site, subject, |gate, subject| {
+        let required = site.required(gate.guidelines());
+        if let Some(r) = required
+            && gate.fast_allows(r, subject)
+        {
+            return Ok(None);
+        }
+        Ok(Some((gate.clone(), required, subject.to_owned())))
+    })?;
+    match slow {
+        None => Ok(()),
+        Some((gate, required, subject)) => gate.authorize(site.api(), required, subject).await,
+    }
+}
+
+/// The check before a body with a `degrade` fallback: `Ok(true)` runs the body, `Ok(false)`
+/// calls the fallback; no event is raised.
+#[inline]
+pub fn check_or_degrade(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<bool, PrivacyError> {
+    with_gate_and_subject(site, subject, |gate, subject| {
+        let required = site.required(gate.guidelines());
+        if let Some(r) = required
+            && gate.fast_allows(r, subject)
+        {
+            return Ok(true);
+        }
+        gate.peek_blocking(site.api(), required, subject.to_owned())
+    })
+}
