@@ -606,13 +606,15 @@ impl Gate {
         if inner.guidelines.is_banned() {
             return Err(err(PrivacyErrorKind::Banned));
         }
+        // A combined button's action runs on the consent being given right now.
+        if context::provisional_covers(self.id(), subject, required) {
+            return Ok(None);
+        }
         let covered = self
             .covered(subject)
             .await
             .map_err(|e| err(PrivacyErrorKind::StoreUnavailable { message: e.message().to_owned() }))?;
-        let allowed = required.is_subset(covered.intersection(in_effect))
-            || context::provisional_covers(self.id(), subject, required);
-        Ok((!allowed).then_some(required))
+        Ok((!required.is_subset(covered.intersection(in_effect))).then_some(required))
     }
 
     /// Steps 1–5 of the decision: everything up to raising the event.
