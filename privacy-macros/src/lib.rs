@@ -1,8 +1,16 @@
-//! The `#[privacy_scope]` attribute. Use it through `privacy-runtime`, which re-exports it.
+//! The `#[privacy_scope]` attribute of `privacy-runtime`.
+//!
+//! This crate parses and validates; the runtime decides. Depend on `privacy-runtime`, which
+//! re-exports the attribute and documents it.
+
+mod args;
+mod expand;
+
 use proc_macro::TokenStream;
 
-/// Placeholder until the attribute lands.
+/// Declares that a function touches personal data of the named scopes, and checks the caller's
+/// consent before its body runs. See the `privacy-runtime` crate for the full documentation.
 #[proc_macro_attribute]
-pub fn privacy_scope(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::privacy_scope(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }

@@ -1,0 +1,10 @@
+use privacy_runtime::{privacy_scope, PrivacyError};
+
+// A type error in the body points at the user's code, not at the attribute.
+#[privacy_scope("location")]
+fn f(#[subject] user: &str) -> Result<u8, PrivacyError> {
+    let _ = user;
+    Ok("not a number")
+}
+
+fn main() {}
