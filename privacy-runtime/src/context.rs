@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use crate::flow::Gate;
@@ -15,6 +16,9 @@ use crate::scope::ScopeSet;
 use crate::subject::{AsSubject, Subject, SubjectRef};
 
 static GLOBAL: OnceLock<Gate> = OnceLock::new();
+/// How many scoped gates are set on any thread. While none is, guarded calls go straight to the
+/// global gate without touching thread-local state.
+static SCOPED_GATES: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     static GATE: RefCell<Option<Gate>> = const { RefCell::new(None) };
@@ -42,6 +46,9 @@ impl Gate {
 /// Calls `f` with the current gate: the one set for this scope of code, else the global one.
 #[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Gate>) -> R) -> R {
+    if SCOPED_GATES.load(Ordering::Acquire) == 0 {
+        return f(GLOBAL.get());
+    }
     GATE.with(|g| match g.try_borrow() {
         Ok(g) => match g.as_ref() {
             Some(gate) => f(Some(gate)),
@@ -49,6 +56,12 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Gate>) -> R) -> R {
         },
         Err(_) => f(GLOBAL.get()),
     })
+}
+
+/// The global gate, when no scoped gate is set on any thread (so none can apply here).
+#[inline]
+pub(crate) fn global_only() -> Option<&'static Gate> {
+    if SCOPED_GATES.load(Ordering::Acquire) == 0 { GLOBAL.get() } else { None }
 }
 
 /// The gate a guarded call would use here, if any.
@@ -90,6 +103,22 @@ impl<T> Drop for Swap<T> {
     }
 }
 
+/// A scoped gate on this thread, counted in [`SCOPED_GATES`] while it is set.
+struct ScopedGate(#[allow(dead_code)] Swap<Option<Gate>>);
+
+impl ScopedGate {
+    fn set(gate: Gate) -> Self {
+        SCOPED_GATES.fetch_add(1, Ordering::AcqRel);
+        ScopedGate(Swap::new(&GATE, Some(gate)))
+    }
+}
+
+impl Drop for ScopedGate {
+    fn drop(&mut self) {
+        SCOPED_GATES.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 struct Provisional;
 
 impl Provisional {
@@ -108,7 +137,7 @@ impl Drop for Provisional {
 /// Runs `f` with `gate` as the current gate on this thread (tests can run side by side with
 /// different gates).
 pub fn with_gate<R>(gate: &Gate, f: impl FnOnce() -> R) -> R {
-    let _swap = Swap::new(&GATE, Some(gate.clone()));
+    let _scoped = ScopedGate::set(gate.clone());
     f()
 }
 
@@ -162,7 +191,7 @@ impl<F: Future> Future for Scoped<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        let _gate = this.gate.clone().map(|g| Swap::new(&GATE, Some(g)));
+        let _gate = this.gate.clone().map(ScopedGate::set);
         let _subject = this.subject.clone().map(|s| Swap::new(&SUBJECT, Some(s)));
         let _provisional = this.provisional.as_ref().map(|(g, s, c)| Provisional::push(*g, s, *c));
         this.fut.as_mut().poll(cx)

@@ -273,22 +273,79 @@ impl Hasher for IdHasher {
     }
 }
 type ById<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+/// One shard: subjects (and their covered scopes) by hash.
+type Shard = RwLock<ById<Vec<(Subject, ScopeSet)>>>;
 
 const SHARDS: usize = 64;
 
 /// What the gate knows of each user's consent: the scopes of the agreed version, keyed by the
-/// subject's hash. Sharded so that calls of different users never meet on one lock.
+/// subject's hash. Sharded so that calls of different users never meet on one lock, and read
+/// through a per-thread cache that an epoch invalidates, so repeated calls of one user take no
+/// lock at all.
 struct Snapshots {
-    shards: Box<[RwLock<ById<Vec<(Subject, ScopeSet)>>>]>,
+    shards: Box<[Shard]>,
+    /// Unique for the life of the process, so a cache entry never outlives its gate's identity.
+    id: u64,
+    /// Bumped after every write; a cached entry is valid while its epoch is current.
+    epoch: AtomicU64,
+}
+
+const CACHE_SLOTS: usize = 64;
+
+struct CacheEntry {
+    gate: u64,
+    hash: u64,
+    epoch: u64,
+    subject: Subject,
+    covered: ScopeSet,
+}
+
+thread_local! {
+    static SNAPSHOT_CACHE: std::cell::RefCell<Vec<Option<CacheEntry>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Snapshots {
     fn new() -> Self {
-        Snapshots { shards: (0..SHARDS).map(|_| RwLock::default()).collect() }
+        static IDS: AtomicU64 = AtomicU64::new(1);
+        Snapshots {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            id: IDS.fetch_add(1, Ordering::Relaxed),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    /// The snapshot of `subject`, from this thread's cache when it is current.
+    #[inline]
+    fn get_cached(&self, subject: SubjectRef<'_>) -> Option<ScopeSet> {
+        let h = subject.hash64();
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let slot = (h as usize) % CACHE_SLOTS;
+        let hit = SNAPSHOT_CACHE.with(|c| {
+            let c = c.try_borrow().ok()?;
+            let e = c.get(slot)?.as_ref()?;
+            (e.gate == self.id && e.hash == h && e.epoch == epoch && e.subject == subject).then_some(e.covered)
+        });
+        if hit.is_some() {
+            return hit;
+        }
+        let (owned, covered) = {
+            let shard = self.shard(h).read().unwrap_or_else(PoisonError::into_inner);
+            let (s, c) = shard.get(&h)?.iter().find(|(s, _)| *s == subject)?;
+            (s.clone(), *c)
+        };
+        SNAPSHOT_CACHE.with(|c| {
+            if let Ok(mut c) = c.try_borrow_mut() {
+                if c.len() < CACHE_SLOTS {
+                    c.resize_with(CACHE_SLOTS, || None);
+                }
+                c[slot] = Some(CacheEntry { gate: self.id, hash: h, epoch, subject: owned, covered });
+            }
+        });
+        Some(covered)
     }
 
     #[inline]
-    fn shard(&self, h: u64) -> &RwLock<ById<Vec<(Subject, ScopeSet)>>> {
+    fn shard(&self, h: u64) -> &Shard {
         &self.shards[(h >> 58) as usize % SHARDS]
     }
 
@@ -304,10 +361,12 @@ impl Snapshots {
         let mut shard = self.shard(h).write().unwrap_or_else(PoisonError::into_inner);
         let bucket = shard.entry(h).or_default();
         match bucket.iter_mut().find(|(s, _)| s == subject) {
-            Some(_) if only_if_absent => {}
+            Some(_) if only_if_absent => return,
             Some(entry) => entry.1 = covered,
             None => bucket.push((subject.clone(), covered)),
         }
+        drop(shard);
+        self.epoch.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -508,6 +567,7 @@ impl Gate {
     }
 
     /// The guidelines.
+    #[inline]
     pub fn guidelines(&self) -> &Guidelines {
         &self.inner.guidelines
     }
@@ -563,7 +623,7 @@ impl Gate {
             return false;
         }
         let in_effect = self.in_effect_now();
-        match self.inner.snapshots.get(subject) {
+        match self.inner.snapshots.get_cached(subject) {
             Some(covered) => required.is_subset(covered.intersection(in_effect)),
             None => false,
         }
@@ -808,6 +868,8 @@ impl Gate {
 
     /// Decides a call in a sync context: store I/O is driven to completion, but the thread never
     /// waits for a person; an undecided call returns a pending error with its ticket.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn authorize_blocking(
         &self,
         api: &str,
@@ -834,6 +896,7 @@ impl Gate {
     }
 
     /// [`check`](Self::check) for sync code: never waits for a person.
+    #[inline]
     pub fn check_blocking(&self, api: &str, scopes: ScopeSet, subject: impl AsSubject) -> Result<(), PrivacyError> {
         let subject = subject.as_subject();
         if self.fast_allows(scopes, subject) {
@@ -987,13 +1050,21 @@ impl Gate {
     }
 
     /// Clears the user's consent (the mini program was removed from "recently used"). The history
-    /// keeps the clear; the next call asks again.
+    /// keeps the clear; an open authorization of the user fails with errno 104; the next call asks
+    /// again.
     pub async fn clear(&self, subject: impl AsSubject) -> Result<(), StoreError> {
         let subject = subject.as_subject().to_owned();
         let event = ConsentEvent::Cleared { subject: subject.clone(), at: self.inner.clock.now() };
         self.inner.store.append(&self.inner.app, &event).await?;
         self.inner.snapshots.set(&subject, ScopeSet::EMPTY, false);
         self.inner.holds.lock().unwrap_or_else(PoisonError::into_inner).remove(&subject);
+        // An authorization still open for the cleared user ends unauthorized; the next call asks
+        // afresh.
+        let open = self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner).by_subject.get(&subject).cloned();
+        if let Some(p) = open {
+            // Already settled by a concurrent answer: nothing left to end.
+            let _ = self.settle(&p, Outcome::Refused(None));
+        }
         Ok(())
     }
 
@@ -1046,7 +1117,7 @@ impl Gate {
             }
             Resolution::Agree { button_id } => {
                 self.check_button(&button_id)?;
-                if !pending.lock().taps.iter().any(|t| *t == button_id) {
+                if !pending.lock().taps.contains(&button_id) {
                     return Err(ResolveError::ButtonNotTapped { button_id });
                 }
                 self.settle(pending, Outcome::Agreed)

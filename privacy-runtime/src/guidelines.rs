@@ -155,6 +155,7 @@ impl Guidelines {
 
     /// `true` when the app declared at review that it collects no personal data: every privacy
     /// call fails with `privacy api banned`.
+    #[inline]
     pub fn is_banned(&self) -> bool {
         self.banned
     }
@@ -225,6 +226,7 @@ impl Guidelines {
     }
 
     /// The scopes that the newest version declares.
+    #[inline]
     pub fn latest_declared(&self) -> ScopeSet {
         self.versions.last().map_or(ScopeSet::EMPTY, |v| v.declared)
     }
@@ -249,13 +251,16 @@ impl Guidelines {
     }
 }
 
+/// A scope id as given to the builder, with its purpose text.
+type ScopeEntry = (String, Option<String>);
+
 /// Builds [`Guidelines`].
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct GuidelinesBuilder {
     contract_name: String,
     contract: Option<ContractLocation>,
-    versions: Vec<(Timestamp, Vec<(String, Option<String>)>)>,
+    versions: Vec<(Timestamp, Vec<ScopeEntry>)>,
     effect_delay: Duration,
     banned: bool,
     custom: Vec<CustomScope>,

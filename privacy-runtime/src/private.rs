@@ -64,8 +64,22 @@ fn with_gate_and_subject<R>(
 }
 
 /// The check before a sync guarded body.
+///
+/// The inlined part is the consented call of a global gate with an explicit subject; scoped
+/// gates, the ambient subject and every undecided call take the out-of-line path.
 #[inline]
 pub fn check(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
+    if let (Some(gate), Some(subject)) = (context::global_only(), subject)
+        && let Some(required) = site.required(gate.guidelines())
+        && gate.fast_allows(required, subject)
+    {
+        return Ok(());
+    }
+    check_out_of_line(site, subject)
+}
+
+#[inline(never)]
+fn check_out_of_line(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
     with_gate_and_subject(site, subject, |gate, subject| {
         let required = site.required(gate.guidelines());
         if let Some(r) = required
@@ -73,7 +87,7 @@ pub fn check(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result
         {
             return Ok(());
         }
-        gate.authorize_blocking(site.api(), required, subject.to_owned())
+        slow_path(gate, site, required, subject)
     })
 }
 
@@ -107,4 +121,15 @@ pub fn check_or_degrade(site: &'static CallSite, subject: Option<SubjectRef<'_>>
         }
         gate.peek_blocking(site.api(), required, subject.to_owned())
     })
+}
+
+#[cold]
+#[inline(never)]
+fn slow_path(
+    gate: &Gate,
+    site: &CallSite,
+    required: Option<crate::scope::ScopeSet>,
+    subject: SubjectRef<'_>,
+) -> Result<(), PrivacyError> {
+    gate.authorize_blocking(site.api(), required, subject.to_owned())
 }

@@ -47,6 +47,7 @@ impl CallSite {
     }
 
     /// The API name used in errMsg and as the event's `referrer`.
+    #[inline]
     pub fn api(&self) -> &'static str {
         self.api
     }

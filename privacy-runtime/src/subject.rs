@@ -24,6 +24,7 @@ pub enum SubjectRef<'a> {
 
 impl Subject {
     /// Borrows this subject.
+    #[inline]
     pub fn as_ref(&self) -> SubjectRef<'_> {
         match self {
             Subject::Int(i) => SubjectRef::Int(*i),
@@ -57,9 +58,10 @@ impl SubjectRef<'_> {
                     w.copy_from_slice(c);
                     h = mix(h, u64::from_le_bytes(w));
                 }
-                let mut w = [0u8; 8];
-                w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-                mix(h, u64::from_le_bytes(w))
+                // The tail assembled in a register: a byte copy into a buffer followed by a
+                // wide load stalls on store forwarding.
+                let tail = chunks.remainder().iter().rev().fold(0u64, |w, b| (w << 8) | u64::from(*b));
+                mix(h, tail)
             }
         }
     }
@@ -141,6 +143,7 @@ pub trait AsSubject {
 }
 
 impl AsSubject for str {
+    #[inline]
     fn as_subject(&self) -> SubjectRef<'_> {
         SubjectRef::Str(self)
     }
@@ -176,6 +179,7 @@ impl AsSubject for SubjectRef<'_> {
     }
 }
 impl<T: AsSubject + ?Sized> AsSubject for &T {
+    #[inline]
     fn as_subject(&self) -> SubjectRef<'_> {
         (**self).as_subject()
     }

@@ -1,4 +1,5 @@
 //! The decision for one call, step by step, through the gate's own API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -638,4 +639,18 @@ fn scoped_gates_do_not_leak_between_threads() {
     let t = std::thread::spawn(move || with_gate(&b, || current_gate().is_some()));
     assert!(t.join().unwrap());
     assert!(current_gate().is_none(), "nothing installed here");
+}
+
+#[test]
+fn clear_ends_an_open_authorization() {
+    let (gate, _clock) = gate_at(JULY_12);
+    let rec = Recorder::default();
+    rec.install(&gate);
+    let ticket = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().ticket().unwrap();
+    let _kept = rec.take().defer();
+    gate.clear_blocking("u1").unwrap();
+    assert!(matches!(gate.resolve("u1", ticket, Resolution::Disagree), Err(ResolveError::UnknownTicket { .. })));
+    let again = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
+    assert_ne!(again.ticket(), Some(ticket), "a new authorization");
+    assert_eq!(rec.count(), 2);
 }
