@@ -4,7 +4,7 @@ use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Path, Token};
 
-use privacy_spec::{BUILTIN_SCOPES, builtin_index, closest};
+use privacy_spec::{BUILTIN_SCOPES, GuidelinesFile, builtin_index, closest};
 
 const KEYS: &[&str] = &["api", "degrade", "crate"];
 
@@ -93,6 +93,31 @@ impl Parse for Args {
     }
 }
 
+fn unknown<'a>(id: &str, known: impl Iterator<Item = &'a str>, file: Option<&str>) -> String {
+    let known: Vec<&str> = known.collect();
+    let custom = match file {
+        Some(path) => format!("; a custom scope must be declared under [custom_scopes] in {path}"),
+        None => "; custom scopes need a privacy.toml that declares them".to_owned(),
+    };
+    match closest(id, known.iter().copied()) {
+        Some(s) => format!("unknown privacy scope \"{id}\"; did you mean \"{s}\"?"),
+        None => format!("unknown privacy scope \"{id}\"; the known scopes are: {}{custom}", known.join(", ")),
+    }
+}
+
+fn not_declared(id: &str, file: &GuidelinesFile, path: &str) -> String {
+    let place = match file.newest_version_line() {
+        Some(line) => {
+            format!("to the [versions.scopes] table of the newest version (published_at on line {line}) of {path}")
+        }
+        None => format!("to a [[versions]] entry of {path}"),
+    };
+    format!(
+        "scope \"{id}\" is not declared by any version of the guidelines, so calls would fail with errno 112 \
+         (api scope is not declared in the privacy agreement); add `{id} = \"<why you collect it>\"` {place}"
+    )
+}
+
 fn parse_or_record<T: Parse>(input: ParseStream<'_>, errors: &mut Option<syn::Error>, what: &str) -> syn::Result<T> {
     input.parse::<T>().map_err(|e| {
         let e = syn::Error::new(e.span(), format!("expected {what}"));
@@ -124,17 +149,32 @@ impl Args {
             push(&mut self.errors, syn::Error::new(lit.span(), format!("scope \"{id}\" is listed twice")));
             return;
         }
-        seen.push(id.clone());
-        if builtin_index(&id).is_none() {
-            let msg = match closest(&id, BUILTIN_SCOPES.iter().map(|s| s.id)) {
-                Some(s) => format!("unknown privacy scope \"{id}\"; did you mean \"{s}\"?"),
-                None => format!(
-                    "unknown privacy scope \"{id}\"; the built-in scopes are: {}",
-                    BUILTIN_SCOPES.iter().map(|s| s.id).collect::<Vec<_>>().join(", ")
-                ),
+        seen.push(id);
+    }
+
+    /// Checks every scope against the catalog and, when there is one, the guidelines file.
+    /// Returns the custom scopes (declared by the file).
+    pub fn validate_scopes(&mut self, file: Option<(&GuidelinesFile, &str)>) -> Vec<LitStr> {
+        let mut custom = Vec::new();
+        for lit in self.scopes.clone() {
+            let id = lit.value();
+            let builtin = builtin_index(&id).is_some();
+            let error = match file {
+                None if builtin => None,
+                None => Some(unknown(&id, BUILTIN_SCOPES.iter().map(|s| s.id), None)),
+                Some((f, path)) if builtin || f.is_custom(&id) => {
+                    if !builtin {
+                        custom.push(lit.clone());
+                    }
+                    (!f.declares(&id)).then(|| not_declared(&id, f, path))
+                }
+                Some((f, path)) => Some(unknown(&id, f.known_ids(), Some(path))),
             };
-            push(&mut self.errors, syn::Error::new(lit.span(), msg));
+            if let Some(msg) = error {
+                push(&mut self.errors, syn::Error::new(lit.span(), msg));
+            }
         }
+        custom
     }
 
     /// Adds the error for an empty scope list.

@@ -7,10 +7,40 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
 
 use crate::args::Args;
+use crate::config;
 
 pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut args: Args = syn::parse2(args)?;
     args.require_scopes(Span::call_site());
+    let loaded = match config::load() {
+        Ok(l) => l,
+        Err(config::ConfigError(msg)) => {
+            args.push_error(syn::Error::new(Span::call_site(), msg));
+            None
+        }
+    };
+    let mut tracked = TokenStream::new();
+    let mut custom = Vec::new();
+    match &loaded {
+        Some(l) => {
+            let display = &l.display;
+            // Recompiles this crate whenever the file changes.
+            tracked = quote!(
+                const _: &[u8] = ::core::include_bytes!(#display);
+            );
+            match &l.file {
+                Ok(file) => custom = args.validate_scopes(Some((file, display))),
+                Err(e) => args.push_error(syn::Error::new(
+                    Span::call_site(),
+                    format!("{}:{}:{}: {}", display, e.line, e.column, e.message),
+                )),
+            }
+        }
+        None => custom = args.validate_scopes(None),
+    }
+    let env_name = config::ENV;
+    // Recompiles this crate whenever the variable that names the file changes.
+    let tracked = quote!(#tracked const _: ::core::option::Option<&str> = ::core::option_env!(#env_name););
 
     let mut func: ItemFn = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(f)) => f,
@@ -66,6 +96,7 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         }
     };
     let scopes = &args.scopes;
+    let builtin: Vec<&syn::LitStr> = scopes.iter().filter(|l| !custom.iter().any(|c| c.value() == l.value())).collect();
     let is_async = func.sig.asyncness.is_some();
     let subject_expr = match &subject {
         Some(ident) => quote_spanned!(ident.span()=> #private::Some(#private::subject_of(&#ident))),
@@ -113,14 +144,15 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             #[linkme(crate = #linkme_path)]
             static #site: #private::CallSite = #private::CallSite::new(
                 #api,
-                &[#(#scopes),*],
-                &[],
+                &[#(#builtin),*],
+                &[#(#custom),*],
                 &[#(#scopes),*],
                 #private::module_path!(),
                 #private::file!(),
                 #private::line!(),
                 #is_async,
             );
+            #tracked
             #check
         }
         #block
@@ -229,4 +261,39 @@ fn forwarded_args(func: &ItemFn, args: &mut Args) -> Vec<Ident> {
         }
     }
     out
+}
+
+/// `guidelines!()` and `guidelines!(crate = path)`.
+pub fn guidelines(input: TokenStream) -> syn::Result<TokenStream> {
+    let krate = if input.is_empty() {
+        quote!(::privacy_runtime)
+    } else {
+        let parser = |stream: syn::parse::ParseStream<'_>| {
+            stream.parse::<syn::Token![crate]>()?;
+            stream.parse::<syn::Token![=]>()?;
+            stream.parse::<syn::Path>()
+        };
+        let path = syn::parse::Parser::parse2(parser, input)?;
+        quote!(#path)
+    };
+    let loaded = config::load().map_err(|config::ConfigError(msg)| syn::Error::new(Span::call_site(), msg))?;
+    let Some(loaded) = loaded else {
+        let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+        return Err(syn::Error::new(
+            Span::call_site(),
+            format!(
+                "no guidelines file: create {root}/privacy.toml (its format is in the privacy-runtime README), \
+                 name another in [package.metadata.privacy-runtime] guidelines, or build Guidelines with Guidelines::builder"
+            ),
+        ));
+    };
+    let display = &loaded.display;
+    if let Err(e) = &loaded.file {
+        return Err(syn::Error::new(Span::call_site(), format!("{}:{}:{}: {}", display, e.line, e.column, e.message)));
+    }
+    let env_name = config::ENV;
+    Ok(quote! {{
+        const _: ::core::option::Option<&str> = ::core::option_env!(#env_name);
+        #krate::Guidelines::from_toml(#display, ::core::include_str!(#display))
+    }})
 }

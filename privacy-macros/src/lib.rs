@@ -4,6 +4,7 @@
 //! re-exports the attribute and documents it.
 
 mod args;
+mod config;
 mod expand;
 
 use proc_macro::TokenStream;
@@ -13,4 +14,11 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::privacy_scope(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// The crate's guidelines file, compiled into the binary: the same file `#[privacy_scope]`
+/// checks. Expands to a `Result<Guidelines, GuidelinesError>`. See the `privacy-runtime` crate.
+#[proc_macro]
+pub fn guidelines(input: TokenStream) -> TokenStream {
+    expand::guidelines(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }

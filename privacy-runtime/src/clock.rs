@@ -38,7 +38,7 @@ impl Timestamp {
     /// assert_eq!(t.to_string(), "2023-07-12T09:30:00Z");
     /// ```
     pub const fn utc(year: i64, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> Timestamp {
-        let days = days_from_civil(year, month, day);
+        let days = privacy_spec::time::days_from_civil(year, month, day);
         let secs = days * 86_400 + (hour as i64) * 3600 + (min as i64) * 60 + sec as i64;
         Timestamp(secs * 1000)
     }
@@ -46,7 +46,7 @@ impl Timestamp {
     /// Parses RFC 3339 (`2023-07-11T08:00:00Z`, `2023-07-11T16:00:00+08:00`, fractional seconds
     /// allowed) or a bare date (`2023-07-11`, midnight UTC).
     pub fn parse(s: &str) -> Result<Timestamp, TimestampError> {
-        parse_rfc3339(s.trim()).ok_or_else(|| TimestampError(s.to_owned()))
+        privacy_spec::time::parse_rfc3339_millis(s.trim()).map(Timestamp).ok_or_else(|| TimestampError(s.to_owned()))
     }
 
     /// This time plus `d`, saturating.
@@ -67,17 +67,6 @@ impl Timestamp {
 #[error("`{0}` is not a time; write RFC 3339 such as `2023-07-11T08:00:00Z` or a date such as `2023-07-11`")]
 pub struct TimestampError(String);
 
-const fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
@@ -89,61 +78,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn parse_rfc3339(s: &str) -> Option<Timestamp> {
-    let num =
-        |t: &str| -> Option<u32> { (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())? };
-    let (date, rest) = match s.find(['T', 't', ' ']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let mut d = date.splitn(3, '-');
-    let (year, month, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
-    let dim = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day == 0 || day > dim {
-        return None;
-    }
-    let base = Timestamp::utc(i64::from(year), month, day, 0, 0, 0).0;
-    let Some(rest) = rest else { return Some(Timestamp(base)) };
-    let (time, offset_ms) = if let Some(t) = rest.strip_suffix(['Z', 'z']) {
-        (t, 0)
-    } else {
-        let i = rest.rfind(['+', '-'])?;
-        let (t, off) = rest.split_at(i);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = off[1..].split_once(':')?;
-        let (oh, om) = (num(oh)?, num(om)?);
-        if oh > 23 || om > 59 {
-            return None;
-        }
-        (t, sign * (i64::from(oh) * 3600 + i64::from(om) * 60) * 1000)
-    };
-    let (hms, frac) = match time.split_once('.') {
-        Some((a, b)) => (a, Some(b)),
-        None => (time, None),
-    };
-    let mut t = hms.splitn(3, ':');
-    let (h, mi, sec) = (num(t.next()?)?, num(t.next()?)?, num(t.next()?)?);
-    if h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let ms = match frac {
-        Some(f) => {
-            num(f)?;
-            let digits: String = f.chars().chain("000".chars()).take(3).collect();
-            i64::from(num(&digits)?)
-        }
-        None => 0,
-    };
-    let secs = i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec);
-    Some(Timestamp(base + secs * 1000 + ms - offset_ms))
 }
 
 impl fmt::Display for Timestamp {

@@ -116,6 +116,14 @@ pub enum GuidelinesError {
     /// The contract has no name.
     #[error("the privacy contract needs a name such as 《示例小程序隐私保护指引》")]
     MissingContractName,
+    /// The guidelines file could not be read.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: String,
+        /// Where and what.
+        source: privacy_spec::FileError,
+    },
 }
 
 impl Guidelines {
@@ -131,6 +139,39 @@ impl Guidelines {
             custom: Vec::new(),
             agree_buttons: Vec::new(),
         }
+    }
+
+    /// Guidelines from the text of a `privacy.toml` (its format is in the README); `path` names the
+    /// file in errors. Usually reached through [`guidelines!`](crate::guidelines!), which compiles
+    /// the file that `#[privacy_scope]` checked into the binary.
+    pub fn from_toml(path: &str, text: &str) -> Result<Guidelines, GuidelinesError> {
+        let file = privacy_spec::GuidelinesFile::parse(text)
+            .map_err(|source| GuidelinesError::File { path: path.to_owned(), source })?;
+        Self::from_file(&file)
+    }
+
+    /// Guidelines from a parsed guidelines file.
+    pub fn from_file(file: &privacy_spec::GuidelinesFile) -> Result<Guidelines, GuidelinesError> {
+        let mut b = Guidelines::builder(file.contract_name.clone()).banned(file.banned);
+        b = match &file.contract {
+            Some(privacy_spec::file::FileContract::Url(u)) => b.contract_url(u.clone()),
+            Some(privacy_spec::file::FileContract::Text(t)) => b.contract_text(t.clone()),
+            None => b,
+        };
+        if let Some(secs) = file.effect_delay_seconds {
+            b = b.effect_delay(Duration::from_secs(secs));
+        }
+        for c in &file.custom_scopes {
+            b = b.custom_scope(CustomScope::new(&c.id, &c.name_zh, &c.name_en).description(&c.description));
+        }
+        for id in &file.agree_buttons {
+            b = b.agree_button(id.clone());
+        }
+        for v in &file.versions {
+            let at = Timestamp::from_unix_millis(v.published_at_millis);
+            b = b.version_with_purposes(at, v.scopes.iter().map(|(id, p)| (id.as_str(), p.clone())));
+        }
+        b.build()
     }
 
     /// The contract's name, as `getPrivacySetting` returns it.

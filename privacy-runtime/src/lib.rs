@@ -7,6 +7,7 @@ pub mod context;
 pub mod error;
 pub mod flow;
 pub mod guidelines;
+pub mod manifest;
 pub mod prompt;
 pub mod registry;
 pub mod scope;
@@ -25,7 +26,8 @@ pub use flow::{
     PromptResponder, RejectedAgree, Resolution, ResolveError, Resolver, Ticket, WaitPolicy,
 };
 pub use guidelines::{ContractLocation, CustomScope, GuidelineVersion, Guidelines, GuidelinesError};
-pub use privacy_macros::privacy_scope;
+pub use manifest::Manifest;
+pub use privacy_macros::{guidelines, privacy_scope};
 pub use prompt::{OfficialPrompt, PromptAnswer, PromptRequest, PromptStyle, ScriptedPrompt};
 pub use registry::{CallSite, UndeclaredScope, apis, undeclared_scopes};
 pub use scope::{Scope, ScopeSet, UnknownScopeError};

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use privacy_runtime::{
-    Gate, Guidelines, ManualClock, NeedAuthorization, PrivacyError, Resolution, Resolver, Ticket, Timestamp,
+    Gate, Manifest, ManualClock, NeedAuthorization, PrivacyError, Resolution, Resolver, Ticket, Timestamp,
     privacy_scope, with_gate,
 };
 
@@ -53,24 +53,6 @@ fn get_we_run_data(#[subject] openid: &str) -> Result<u32, AppError> {
 
 const USER: &str = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M";
 
-fn guidelines() -> Result<Guidelines, privacy_runtime::GuidelinesError> {
-    Guidelines::builder("《示例小程序隐私保护指引》")
-        .contract_url("https://example.com/privacy")
-        .version_with_purposes(
-            Timestamp::utc(2023, 7, 11, 0, 0, 0),
-            [("chosen_location", "to show shops near the place you pick")],
-        )
-        .version_with_purposes(
-            Timestamp::utc(2023, 7, 13, 0, 0, 0),
-            [
-                ("chosen_location", "to show shops near the place you pick"),
-                ("werun", "to rank your steps among friends"),
-            ],
-        )
-        .agree_button("agree-btn")
-        .build()
-}
-
 fn step(n: u32, text: &str) {
     println!("\n{n}. {text}");
 }
@@ -90,7 +72,7 @@ fn call<T: std::fmt::Debug>(name: &str, r: Result<T, AppError>) -> Option<Ticket
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let clock = ManualClock::new(Timestamp::utc(2023, 7, 12, 9, 0, 0));
-    let gate = Gate::builder("wx-quickstart", guidelines()?).clock(clock.clone()).build();
+    let gate = Gate::builder("wx-quickstart", privacy_runtime::guidelines!()?).clock(clock.clone()).build();
 
     // The app's own popup: the listener keeps the resolver until the user answers, or (once the
     // user has said no to WeRun) answers `disagree` at once.
@@ -168,7 +150,38 @@ fn clock_now(gate: &Gate) -> Timestamp {
     gate.now()
 }
 
+/// `--manifest` prints the privacy manifest as JSON, `--manifest=markdown` as Markdown; both exit
+/// with 1 when code uses a scope the guidelines do not declare.
+fn manifest(format: &str) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let manifest = Manifest::build(&privacy_runtime::guidelines!()?, &privacy_runtime::apis());
+    match format {
+        "json" => println!("{}", manifest.to_json()),
+        "markdown" | "md" => print!("{}", manifest.to_markdown()),
+        other => return Err(format!("unknown manifest format `{other}`; use --manifest or --manifest=markdown").into()),
+    }
+    for id in &manifest.declared_but_unused {
+        eprintln!("warning: scope `{id}` is declared but no annotated function uses it");
+    }
+    Ok(if manifest.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
 fn main() -> ExitCode {
+    let arg = std::env::args().nth(1);
+    let format = match arg.as_deref() {
+        None => None,
+        Some("--manifest") => Some("json"),
+        Some(a) if a.starts_with("--manifest=") => Some(&a["--manifest=".len()..]),
+        Some(other) => {
+            eprintln!("unknown argument `{other}`; usage: quickstart [--manifest[=json|markdown]]");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(format) = format {
+        return manifest(format).unwrap_or_else(|e| {
+            eprintln!("manifest failed: {e}");
+            ExitCode::FAILURE
+        });
+    }
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

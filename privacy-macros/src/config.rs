@@ -1,0 +1,85 @@
+//! Finding and loading the crate's guidelines file while compiling.
+//!
+//! The file is, in order: the path in the `PRIVACY_TOML` environment variable; the `guidelines`
+//! key of `[package.metadata.privacy-runtime]` in the crate's `Cargo.toml`; `privacy.toml` at the
+//! crate root. Relative paths are relative to the crate root. Without any of them, only the
+//! built-in catalog is checked.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::SystemTime;
+
+use privacy_spec::file::DEFAULT_FILE;
+use privacy_spec::{FileError, GuidelinesFile};
+
+/// The environment variable that overrides the guidelines path.
+pub const ENV: &str = "PRIVACY_TOML";
+
+/// The guidelines file of the crate being compiled.
+pub struct Loaded {
+    /// The absolute path as text, for `include_bytes!` and messages.
+    pub display: String,
+    pub file: Result<Arc<GuidelinesFile>, FileError>,
+}
+
+/// Why no file could be used although one was configured.
+pub struct ConfigError(pub String);
+
+type Cache = HashMap<PathBuf, (Option<SystemTime>, Result<Arc<GuidelinesFile>, FileError>)>;
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE.get_or_init(Mutex::default)
+}
+
+fn configured_in_manifest(root: &Path) -> Result<Option<String>, ConfigError> {
+    let manifest = root.join("Cargo.toml");
+    let Ok(text) = std::fs::read_to_string(&manifest) else { return Ok(None) };
+    let value: toml::Table =
+        toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {}", manifest.display(), e.message().trim())))?;
+    let entry = value
+        .get("package")
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("privacy-runtime"))
+        .and_then(|p| p.get("guidelines"));
+    match entry {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ConfigError(format!(
+            "{}: [package.metadata.privacy-runtime] guidelines must be a path string such as \"privacy.toml\"",
+            manifest.display()
+        ))),
+    }
+}
+
+/// The configured guidelines file, if there is one.
+pub fn load() -> Result<Option<Loaded>, ConfigError> {
+    let Some(root) = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from) else {
+        return Ok(None);
+    };
+    let (path, explicit) = match std::env::var(ENV) {
+        Ok(p) if !p.is_empty() => (root.join(p), true),
+        _ => match configured_in_manifest(&root)? {
+            Some(p) => (root.join(p), true),
+            None => (root.join(DEFAULT_FILE), false),
+        },
+    };
+    let modified = match std::fs::metadata(&path) {
+        Ok(m) => m.modified().ok(),
+        Err(_) if !explicit => return Ok(None),
+        Err(e) => return Err(ConfigError(format!("the guidelines file {} cannot be read: {e}", path.display()))),
+    };
+    let display = path.canonicalize().unwrap_or_else(|_| path.clone()).display().to_string();
+    let mut cache = cache().lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((m, file)) = cache.get(&path)
+        && *m == modified
+    {
+        return Ok(Some(Loaded { display, file: file.clone() }));
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| ConfigError(format!("the guidelines file {} cannot be read: {e}", path.display())))?;
+    let file = GuidelinesFile::parse(&text).map(Arc::new);
+    cache.insert(path, (modified, file.clone()));
+    Ok(Some(Loaded { display, file }))
+}
