@@ -18,7 +18,9 @@ pub const ENV: &str = "PRIVACY_TOML";
 
 /// The guidelines file of the crate being compiled.
 pub struct Loaded {
-    /// The absolute path as text, for `include_bytes!` and messages.
+    /// The absolute path, for `include_bytes!`.
+    pub absolute: String,
+    /// The path for messages: relative to the crate root when the file is inside it.
     pub display: String,
     pub file: Result<Arc<GuidelinesFile>, FileError>,
 }
@@ -70,16 +72,19 @@ pub fn load() -> Result<Option<Loaded>, ConfigError> {
         Err(_) if !explicit => return Ok(None),
         Err(e) => return Err(ConfigError(format!("the guidelines file {} cannot be read: {e}", path.display()))),
     };
-    let display = path.canonicalize().unwrap_or_else(|_| path.clone()).display().to_string();
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+    let absolute = canonical.display().to_string();
+    let root = root.canonicalize().unwrap_or(root);
+    let display = canonical.strip_prefix(&root).map_or_else(|_| absolute.clone(), |p| p.display().to_string());
     let mut cache = cache().lock().unwrap_or_else(PoisonError::into_inner);
     if let Some((m, file)) = cache.get(&path)
         && *m == modified
     {
-        return Ok(Some(Loaded { display, file: file.clone() }));
+        return Ok(Some(Loaded { absolute, display, file: file.clone() }));
     }
     let text = std::fs::read_to_string(&path)
         .map_err(|e| ConfigError(format!("the guidelines file {} cannot be read: {e}", path.display())))?;
     let file = GuidelinesFile::parse(&text).map(Arc::new);
     cache.insert(path, (modified, file.clone()));
-    Ok(Some(Loaded { display, file }))
+    Ok(Some(Loaded { absolute, display, file }))
 }

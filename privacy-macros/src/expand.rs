@@ -23,10 +23,10 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let mut custom = Vec::new();
     match &loaded {
         Some(l) => {
-            let display = &l.display;
+            let (display, absolute) = (&l.display, &l.absolute);
             // Recompiles this crate whenever the file changes.
             tracked = quote!(
-                const _: &[u8] = ::core::include_bytes!(#display);
+                const _: &[u8] = ::core::include_bytes!(#absolute);
             );
             match &l.file {
                 Ok(file) => custom = args.validate_scopes(Some((file, display))),
@@ -287,13 +287,13 @@ pub fn guidelines(input: TokenStream) -> syn::Result<TokenStream> {
             ),
         ));
     };
-    let display = &loaded.display;
+    let (display, absolute) = (&loaded.display, &loaded.absolute);
     if let Err(e) = &loaded.file {
         return Err(syn::Error::new(Span::call_site(), format!("{}:{}:{}: {}", display, e.line, e.column, e.message)));
     }
     let env_name = config::ENV;
     Ok(quote! {{
         const _: ::core::option::Option<&str> = ::core::option_env!(#env_name);
-        #krate::Guidelines::from_toml(#display, ::core::include_str!(#display))
+        #krate::Guidelines::from_toml(#display, ::core::include_str!(#absolute))
     }})
 }

@@ -1,0 +1,1 @@
+//! Guidelines-file UI tests live under `tests/`.
