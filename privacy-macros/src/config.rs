@@ -17,6 +17,7 @@ use privacy_spec::{FileError, GuidelinesFile};
 pub const ENV: &str = "PRIVACY_TOML";
 
 /// The guidelines file of the crate being compiled.
+#[derive(Clone)]
 pub struct Loaded {
     /// The absolute path, for `include_bytes!`.
     pub absolute: String,
@@ -28,16 +29,32 @@ pub struct Loaded {
 /// Why no file could be used although one was configured.
 pub struct ConfigError(pub String);
 
-type Cache = HashMap<PathBuf, (Option<SystemTime>, Result<Arc<GuidelinesFile>, FileError>)>;
+type Cache = HashMap<PathBuf, (Option<SystemTime>, Loaded)>;
 
 fn cache() -> &'static Mutex<Cache> {
     static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     CACHE.get_or_init(Mutex::default)
 }
 
+/// The `guidelines` key of the crate's manifest, read once per manifest version.
 fn configured_in_manifest(root: &Path) -> Result<Option<String>, ConfigError> {
+    type ManifestCache = HashMap<PathBuf, (Option<SystemTime>, Result<Option<String>, String>)>;
+    static MANIFESTS: OnceLock<Mutex<ManifestCache>> = OnceLock::new();
     let manifest = root.join("Cargo.toml");
-    let Ok(text) = std::fs::read_to_string(&manifest) else { return Ok(None) };
+    let modified = std::fs::metadata(&manifest).and_then(|m| m.modified()).ok();
+    let mut cache = MANIFESTS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((m, r)) = cache.get(&manifest)
+        && *m == modified
+    {
+        return r.clone().map_err(ConfigError);
+    }
+    let r = read_manifest(&manifest).map_err(|ConfigError(m)| m);
+    cache.insert(manifest, (modified, r.clone()));
+    r.map_err(ConfigError)
+}
+
+fn read_manifest(manifest: &Path) -> Result<Option<String>, ConfigError> {
+    let Ok(text) = std::fs::read_to_string(manifest) else { return Ok(None) };
     let value: toml::Table =
         toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {}", manifest.display(), e.message().trim())))?;
     let entry = value
@@ -72,19 +89,29 @@ pub fn load() -> Result<Option<Loaded>, ConfigError> {
         Err(_) if !explicit => return Ok(None),
         Err(e) => return Err(ConfigError(format!("the guidelines file {} cannot be read: {e}", path.display()))),
     };
+    let mut cache = cache().lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((m, loaded)) = cache.get(&path)
+        && *m == modified
+    {
+        return Ok(Some(loaded.clone()));
+    }
     let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
     let absolute = canonical.display().to_string();
     let root = root.canonicalize().unwrap_or(root);
     let display = canonical.strip_prefix(&root).map_or_else(|_| absolute.clone(), |p| p.display().to_string());
-    let mut cache = cache().lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((m, file)) = cache.get(&path)
-        && *m == modified
-    {
-        return Ok(Some(Loaded { absolute, display, file: file.clone() }));
-    }
     let text = std::fs::read_to_string(&path)
         .map_err(|e| ConfigError(format!("the guidelines file {} cannot be read: {e}", path.display())))?;
-    let file = GuidelinesFile::parse(&text).map(Arc::new);
-    cache.insert(path, (modified, file.clone()));
-    Ok(Some(Loaded { absolute, display, file }))
+    let loaded = Loaded { absolute, display, file: GuidelinesFile::parse(&text).map(Arc::new) };
+    cache.insert(path, (modified, loaded.clone()));
+    Ok(Some(loaded))
+}
+
+/// `true` the first time it is asked about `path` in this compilation of this crate: the file's
+/// tracking (`include_bytes!`) needs to be emitted once per crate, not once per function.
+pub fn first_use_in_crate(path: &str) -> bool {
+    static SEEN: OnceLock<Mutex<std::collections::HashSet<(String, String)>>> = OnceLock::new();
+    let krate = std::env::var("CARGO_CRATE_NAME").unwrap_or_default()
+        + "@"
+        + &std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    SEEN.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner).insert((krate, path.to_owned()))
 }

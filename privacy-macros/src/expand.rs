@@ -24,10 +24,12 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     match &loaded {
         Some(l) => {
             let (display, absolute) = (&l.display, &l.absolute);
-            // Recompiles this crate whenever the file changes.
-            tracked = quote!(
-                const _: &[u8] = ::core::include_bytes!(#absolute);
-            );
+            // Recompiles this crate whenever the file changes (once per crate is enough).
+            if config::first_use_in_crate(absolute) {
+                tracked = quote!(
+                    const _: &[u8] = ::core::include_bytes!(#absolute);
+                );
+            }
             match &l.file {
                 Ok(file) => custom = args.validate_scopes(Some((file, display))),
                 Err(e) => args.push_error(syn::Error::new(
@@ -40,7 +42,9 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     }
     let env_name = config::ENV;
     // Recompiles this crate whenever the variable that names the file changes.
-    let tracked = quote!(#tracked const _: ::core::option::Option<&str> = ::core::option_env!(#env_name););
+    if config::first_use_in_crate(env_name) {
+        tracked = quote!(#tracked const _: ::core::option::Option<&str> = ::core::option_env!(#env_name););
+    }
 
     let mut func: ItemFn = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(f)) => f,
