@@ -82,7 +82,7 @@ fn build_time(c: &mut Criterion) {
     let without = probe("build-probe-catalog-only", false);
     let with = probe("build-probe-privacy-toml", true);
     let mut g = c.benchmark_group("build_200_fns");
-    g.sample_size(10);
+    g.sample_size(20);
     // Each timed build follows an untimed build of the other crate, so both variants run under
     // the same conditions (caches, clock, background load) instead of one after the other.
     g.bench_function("catalog_only", |b| {
@@ -110,7 +110,7 @@ fn build_time(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().measurement_time(Duration::from_secs(20)).warm_up_time(Duration::from_secs(3));
+    config = Criterion::default().measurement_time(Duration::from_secs(40)).warm_up_time(Duration::from_secs(3));
     targets = build_time
 }
 criterion_main!(benches);
