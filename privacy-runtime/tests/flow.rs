@@ -405,7 +405,7 @@ impl ConsentStore for FailingWrites {
 }
 
 #[test]
-fn thousand_concurrent_calls_share_one_event() {
+fn thousand_concurrent_calls_on_two_threads_share_one_event() {
     let (gate, _clock) = gate_at(JULY_12);
     let rec = Recorder::default();
     rec.install(&gate);
@@ -420,8 +420,7 @@ fn thousand_concurrent_calls_share_one_event() {
         while rec.count() == 0 {
             tokio::task::yield_now().await;
         }
-        // Let every call reach the pending authorization before answering.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Calls that arrive after the agree find the consent and pass without an event.
         gate.tap_agree_button("u1", "agree-btn").await.unwrap();
         rec.take().agree("agree-btn").unwrap();
         for c in calls {
@@ -431,30 +430,47 @@ fn thousand_concurrent_calls_share_one_event() {
     assert_eq!(rec.count(), 1, "exactly one event for 1,000 calls");
 }
 
-#[test]
-fn thousand_concurrent_calls_share_one_refusal() {
+/// Starts 1,000 calls of one user (each polled until it waits on the pending authorization),
+/// hands the one resolver to `answer`, and returns every call's result and the number of events.
+fn thousand_waiting_calls(answer: impl FnOnce(&Gate, Resolver)) -> (Vec<Result<(), PrivacyError>>, usize) {
+    use std::future::Future;
+    use std::task::{Context, Waker};
     let (gate, _clock) = gate_at(JULY_12);
     let rec = Recorder::default();
     rec.install(&gate);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    rt.block_on(async {
-        let calls: Vec<_> = (0..1000)
-            .map(|_| {
-                let g = gate.clone();
-                tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await })
-            })
-            .collect();
-        while rec.count() == 0 {
-            tokio::task::yield_now().await;
+    let mut calls: Vec<_> = (0..1000).map(|_| Box::pin(gate.check("chooseLocation", LOC, "u1"))).collect();
+    let mut cx = Context::from_waker(Waker::noop());
+    for call in &mut calls {
+        assert!(call.as_mut().poll(&mut cx).is_pending(), "every call waits for the user");
+    }
+    answer(&gate, rec.take());
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let results = rt.block_on(async {
+        let mut out = Vec::new();
+        for call in calls {
+            out.push(call.await);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        rec.take().disagree().unwrap();
-        for c in calls {
-            let r = c.await.unwrap();
-            assert_eq!(r.unwrap_err().errno(), Some(104));
-        }
+        out
     });
-    assert_eq!(rec.count(), 1);
+    (results, rec.count())
+}
+
+#[test]
+fn thousand_waiting_calls_share_one_agree() {
+    let (results, events) = thousand_waiting_calls(|gate, resolver| {
+        gate.tap_agree_button_blocking("u1", "agree-btn").unwrap();
+        resolver.agree("agree-btn").unwrap();
+    });
+    assert_eq!(events, 1);
+    assert!(results.iter().all(Result::is_ok));
+}
+
+#[test]
+fn thousand_waiting_calls_share_one_refusal() {
+    let (results, events) = thousand_waiting_calls(|_, resolver| resolver.disagree().unwrap());
+    assert_eq!(events, 1);
+    assert_eq!(results.len(), 1000);
+    assert!(results.iter().all(|r| r.as_ref().unwrap_err().errno() == Some(104)));
 }
 
 #[test]

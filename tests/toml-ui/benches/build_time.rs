@@ -8,10 +8,10 @@
 #![allow(clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use privacy_toml_ui::{cargo_build, touch, write_probe};
 
 const FUNCTIONS: usize = 200;
 const SCOPES: [&str; 4] = ["location", "chosen_location", "werun", "phone_number"];
@@ -42,40 +42,16 @@ fn source() -> String {
 
 fn probe(name: &str, with_file: bool) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::create_dir_all(dir.join("src")).expect("probe dir");
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace");
-    let manifest = format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nprivacy-runtime = {{ path = {:?} }}\n\n[workspace]\n",
-        workspace.join("privacy-runtime").display().to_string()
-    );
-    std::fs::write(dir.join("Cargo.toml"), manifest).expect("manifest");
-    let _ = std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock"));
-    std::fs::write(dir.join("src/main.rs"), source()).expect("source");
-    let toml = dir.join("privacy.toml");
-    if with_file {
-        std::fs::write(&toml, GUIDELINES).expect("guidelines");
-    } else {
-        let _ = std::fs::remove_file(&toml);
-    }
+    write_probe(&dir, name, &source(), with_file.then_some(GUIDELINES)).expect("probe written");
     assert!(build(&dir).is_some(), "{name} builds");
     dir
 }
 
 /// Rebuilds the probe crate (not its dependencies) and returns the wall time.
 fn build(dir: &Path) -> Option<Duration> {
-    let main = dir.join("src/main.rs");
-    let f = std::fs::File::options().write(true).open(&main).ok()?;
-    f.set_modified(SystemTime::now()).ok()?;
-    let start = Instant::now();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--offline", "--quiet"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", dir.join("target"))
-        .env_remove("PRIVACY_TOML")
-        .status()
-        .ok()?;
-    status.success().then(|| start.elapsed())
+    touch(&dir.join("src/main.rs"), SystemTime::now()).ok()?;
+    let (ok, _, took) = cargo_build(dir).ok()?;
+    ok.then_some(took)
 }
 
 fn build_time(c: &mut Criterion) {

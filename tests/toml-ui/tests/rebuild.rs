@@ -1,9 +1,9 @@
 //! Editing `privacy.toml` rebuilds the crate that reads it: a plain `cargo build` after dropping a
 //! scope reports the scope, and restoring the file builds again.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+
+use privacy_toml_ui::{cargo_build, write_later, write_probe};
 
 const GUIDELINES: &str = r#"contract_name = "《重建测试隐私保护指引》"
 agree_buttons = ["agree-btn"]
@@ -35,49 +35,20 @@ fn main() {
 }
 "#;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
-}
-
-/// Writes `text` and moves its mtime past anything a build wrote, so no clock granularity hides
-/// the edit.
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).expect("write");
-    let f = std::fs::File::options().write(true).open(path).expect("open");
-    f.set_modified(SystemTime::now() + Duration::from_secs(2)).expect("set mtime");
-}
-
-fn build(dir: &Path) -> (bool, String) {
-    let out = Command::new(env!("CARGO"))
-        .args(["build", "--offline", "--quiet"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", dir.join("target"))
-        .env_remove("PRIVACY_TOML")
-        .output()
-        .expect("cargo runs");
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
 #[test]
 fn dropping_a_scope_from_privacy_toml_fails_the_next_build() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rebuild-probe");
-    std::fs::create_dir_all(dir.join("src")).expect("probe dir");
-    let runtime = workspace().join("privacy-runtime");
-    let manifest = format!(
-        "[package]\nname = \"rebuild-probe\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nprivacy-runtime = {{ path = {:?} }}\n\n[workspace]\n",
-        runtime.display().to_string()
-    );
-    std::fs::write(dir.join("Cargo.toml"), manifest).expect("manifest");
-    let _ = std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock"));
-    std::fs::write(dir.join("src/main.rs"), MAIN).expect("main.rs");
+    write_probe(&dir, "rebuild-probe", MAIN, Some(GUIDELINES)).expect("probe written");
     let toml = dir.join("privacy.toml");
+    let build = |dir: &Path| {
+        let (ok, stderr, _) = cargo_build(dir).expect("cargo runs");
+        (ok, stderr)
+    };
 
-    write(&toml, GUIDELINES);
     let (ok, stderr) = build(&dir);
     assert!(ok, "the declared crate builds:\n{stderr}");
 
-    write(&toml, &GUIDELINES.replace("werun = \"to rank your steps\"\n", ""));
+    write_later(&toml, &GUIDELINES.replace("werun = \"to rank your steps\"\n", "")).expect("edit");
     let (ok, stderr) = build(&dir);
     assert!(!ok, "dropping werun must fail the build");
     assert!(stderr.contains("scope \"werun\" is not declared by any version"), "{stderr}");
@@ -85,7 +56,7 @@ fn dropping_a_scope_from_privacy_toml_fails_the_next_build() {
     assert!(stderr.contains("privacy.toml"), "{stderr}");
     assert!(!stderr.contains("\"location\" is not declared"), "only werun is reported:\n{stderr}");
 
-    write(&toml, GUIDELINES);
+    write_later(&toml, GUIDELINES).expect("restore");
     let (ok, stderr) = build(&dir);
     assert!(ok, "restored, the crate builds again:\n{stderr}");
 }
