@@ -12,6 +12,11 @@ use crate::config;
 pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut args: Args = syn::parse2(args)?;
     args.require_scopes(Span::call_site());
+    let krate = match &args.krate {
+        Some(p) => quote!(#p),
+        None => quote!(::privacy_runtime),
+    };
+    let private = quote!(#krate::__private);
     let loaded = match config::load() {
         Ok(l) => l,
         Err(config::ConfigError(msg)) => {
@@ -27,7 +32,7 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             // Recompiles this crate whenever the file changes (once per crate is enough).
             if config::first_use_in_crate(absolute) {
                 tracked = quote!(
-                    const _: &[u8] = ::core::include_bytes!(#absolute);
+                    const _: &[u8] = #private::include_bytes!(#absolute);
                 );
             }
             match &l.file {
@@ -43,7 +48,7 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let env_name = config::ENV;
     // Recompiles this crate whenever the variable that names the file changes.
     if config::first_use_in_crate(env_name) {
-        tracked = quote!(#tracked const _: ::core::option::Option<&str> = ::core::option_env!(#env_name););
+        tracked = quote!(#tracked const _: #private::Option<&str> = #private::option_env!(#env_name););
     }
 
     let mut func: ItemFn = match syn::parse2::<syn::Item>(item.clone()) {
@@ -86,11 +91,6 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         return Ok(quote!(#e #func));
     }
 
-    let krate = match &args.krate {
-        Some(p) => quote!(#p),
-        None => quote!(::privacy_runtime),
-    };
-    let private = quote!(#krate::__private);
     let fn_name = &func.sig.ident;
     let api = match &args.api {
         Some(lit) => quote!(#lit),
@@ -297,7 +297,7 @@ pub fn guidelines(input: TokenStream) -> syn::Result<TokenStream> {
     }
     let env_name = config::ENV;
     Ok(quote! {{
-        const _: ::core::option::Option<&str> = ::core::option_env!(#env_name);
-        #krate::Guidelines::from_toml(#display, ::core::include_str!(#absolute))
+        const _: #krate::__private::Option<&str> = #krate::__private::option_env!(#env_name);
+        #krate::Guidelines::from_toml(#display, #krate::__private::include_str!(#absolute))
     }})
 }

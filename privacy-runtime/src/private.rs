@@ -8,7 +8,7 @@ pub use crate::registry::{CallSite, PRIVACY_APIS};
 pub use crate::subject::{AsSubject, SubjectRef};
 pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
-pub use core::{file, line, module_path};
+pub use core::{file, include_bytes, include_str, line, module_path, option_env};
 pub use linkme;
 
 /// The return type of a guarded function: a `Result` whose error converts from
