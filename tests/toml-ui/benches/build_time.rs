@@ -61,26 +61,16 @@ fn build_time(c: &mut Criterion) {
     g.sample_size(20);
     // Each timed build follows an untimed build of the other crate, so both variants run under
     // the same conditions (caches, clock, background load) instead of one after the other.
-    g.bench_function("catalog_only", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| {
-                    build(&with).expect("build");
-                    build(&without).expect("build")
-                })
-                .sum()
-        })
-    });
-    g.bench_function("with_privacy_toml", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| {
-                    build(&without).expect("build");
-                    build(&with).expect("build")
-                })
-                .sum()
-        })
-    });
+    let interleaved = |untimed: &Path, timed: &Path, iters: u64| -> Duration {
+        (0..iters)
+            .map(|_| {
+                build(untimed).expect("build");
+                build(timed).expect("build")
+            })
+            .sum()
+    };
+    g.bench_function("catalog_only", |b| b.iter_custom(|iters| interleaved(&with, &without, iters)));
+    g.bench_function("with_privacy_toml", |b| b.iter_custom(|iters| interleaved(&without, &with, iters)));
     g.finish();
 }
 
