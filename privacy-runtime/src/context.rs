@@ -154,11 +154,6 @@ pub fn subject_scope<F: Future>(subject: impl AsSubject, fut: F) -> Scoped<F> {
     Scoped { fut: Box::pin(fut), gate: None, subject: Some(subject.as_subject().to_owned()), provisional: None }
 }
 
-pub(crate) fn with_provisional<R>(gate: usize, subject: &Subject, covers: ScopeSet, f: impl FnOnce() -> R) -> R {
-    let _provisional = Provisional::push(gate, subject, covers);
-    f()
-}
-
 pub(crate) fn provisional_covers(gate: usize, subject: &Subject, required: ScopeSet) -> bool {
     PROVISIONAL.with(|p| {
         p.try_borrow().is_ok_and(|p| p.iter().any(|(g, s, c)| *g == gate && s == subject && required.is_subset(*c)))

@@ -349,13 +349,6 @@ impl Snapshots {
         &self.shards[(h >> 58) as usize % SHARDS]
     }
 
-    #[inline]
-    fn get(&self, subject: SubjectRef<'_>) -> Option<ScopeSet> {
-        let h = subject.hash64();
-        let shard = self.shard(h).read().unwrap_or_else(PoisonError::into_inner);
-        shard.get(&h)?.iter().find(|(s, _)| *s == subject).map(|(_, c)| *c)
-    }
-
     fn set(&self, subject: &Subject, covered: ScopeSet, only_if_absent: bool) {
         let h = subject.as_ref().hash64();
         let mut shard = self.shard(h).write().unwrap_or_else(PoisonError::into_inner);
@@ -630,13 +623,13 @@ impl Gate {
     }
 
     async fn covered(&self, subject: &Subject) -> Result<ScopeSet, StoreError> {
-        if let Some(c) = self.inner.snapshots.get(subject.as_ref()) {
+        if let Some(c) = self.inner.snapshots.get_cached(subject.as_ref()) {
             return Ok(c);
         }
         let record = self.inner.store.current(&self.inner.app, subject).await?;
         let covered = self.covered_by(record.as_ref());
         self.inner.snapshots.set(subject, covered, true);
-        Ok(self.inner.snapshots.get(subject.as_ref()).unwrap_or(covered))
+        Ok(self.inner.snapshots.get_cached(subject.as_ref()).unwrap_or(covered))
     }
 
     fn covered_by(&self, record: Option<&ConsentRecord>) -> ScopeSet {
@@ -690,11 +683,15 @@ impl Gate {
         if let Some(style) = self.hold_active(subject, self.inner.clock.now()) {
             return Err(PrivacyError::new(api, PrivacyErrorKind::RefusalHold { style }));
         }
-        let (pending, opened) = self.join_or_open(subject, api, required);
-        if opened {
-            self.raise(&pending);
+        match self.join_or_open(subject, api, required) {
+            None => Ok(Precheck::Allowed),
+            Some((pending, opened)) => {
+                if opened {
+                    self.raise(&pending);
+                }
+                Ok(Precheck::Wait(pending))
+            }
         }
-        Ok(Precheck::Wait(pending))
     }
 
     /// Steps 1–3 only, for a `degrade` fallback: `Ok(true)` when the user's consent covers the
@@ -708,10 +705,22 @@ impl Gate {
         block_on(self.consent_check(api, required, &subject)).map(|missing| missing.is_none())
     }
 
-    fn join_or_open(&self, subject: &Subject, api: &str, scopes: ScopeSet) -> (Arc<Pending>, bool) {
+    /// Joins the user's pending authorization or opens one (`true`: opened). `None` when the
+    /// user agreed since this call checked: an agreement is visible in the snapshot before its
+    /// authorization leaves the table, so a call never opens a second one for a decided agree.
+    fn join_or_open(&self, subject: &Subject, api: &str, scopes: ScopeSet) -> Option<(Arc<Pending>, bool)> {
         let mut table = self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(p) = table.by_subject.get(subject) {
-            return (Arc::clone(p), false);
+            return Some((Arc::clone(p), false));
+        }
+        let in_effect = self.in_effect_now();
+        if self
+            .inner
+            .snapshots
+            .get_cached(subject.as_ref())
+            .is_some_and(|c| scopes.is_subset(c.intersection(in_effect)))
+        {
+            return None;
         }
         let n = self.inner.tickets.fetch_add(1, Ordering::Relaxed);
         let ticket = Ticket(splitmix(self.inner.ticket_key ^ n));
@@ -730,7 +739,7 @@ impl Gate {
         });
         table.by_subject.insert(subject.clone(), Arc::clone(&p));
         table.by_ticket.insert(ticket, Arc::clone(&p));
-        (p, true)
+        Some((p, true))
     }
 
     fn raise(&self, pending: &Arc<Pending>) {
@@ -1009,16 +1018,7 @@ impl Gate {
         action: &str,
         f: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, CombinedError<E>> {
-        self.check_button(button_id).map_err(CombinedError::Button)?;
-        let subject = subject.as_subject().to_owned();
-        let source = ConsentSource::CombinedButton { button_id: button_id.to_owned(), action: action.to_owned() };
-        let record = self.new_record(&subject, source);
-        let covers = self.covered_by(Some(&record));
-        let value = context::with_provisional(self.id(), &subject, covers, f).map_err(CombinedError::Action)?;
-        block_on(self.inner.store.append(&self.inner.app, &ConsentEvent::Agreed(record.clone())))
-            .map_err(CombinedError::Store)?;
-        self.apply_agreement(&record, Some(button_id));
-        Ok(value)
+        block_on(self.agree_with_action_async(subject, button_id, action, async move { f() }))
     }
 
     /// [`agree_with_action`](Self::agree_with_action) for an async action.

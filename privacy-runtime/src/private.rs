@@ -3,6 +3,7 @@
 use crate::context;
 use crate::error::{PrivacyError, PrivacyErrorKind};
 use crate::flow::Gate;
+use crate::scope::ScopeSet;
 
 pub use crate::registry::{CallSite, PRIVACY_APIS};
 pub use crate::subject::{AsSubject, SubjectRef};
@@ -63,44 +64,44 @@ fn with_gate_and_subject<R>(
     })
 }
 
+/// The hot path of every check: `Ok(())` when the user's consent snapshot already allows the
+/// call, otherwise the scopes it needs (`None` when a custom scope is unknown to the gate).
+#[inline]
+fn fast(gate: &Gate, site: &CallSite, subject: SubjectRef<'_>) -> Result<(), Option<ScopeSet>> {
+    match site.required(gate.guidelines()) {
+        Some(required) if gate.fast_allows(required, subject) => Ok(()),
+        required => Err(required),
+    }
+}
+
 /// The check before a sync guarded body.
 ///
 /// The inlined part is the consented call of a global gate with an explicit subject; scoped
 /// gates, the ambient subject and every undecided call take the out-of-line path.
 #[inline]
 pub fn check(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
-    if let (Some(gate), Some(subject)) = (context::global_only(), subject)
-        && let Some(required) = site.required(gate.guidelines())
-        && gate.fast_allows(required, subject)
-    {
-        return Ok(());
+    if let (Some(gate), Some(subject)) = (context::global_only(), subject) {
+        return match fast(gate, site, subject) {
+            Ok(()) => Ok(()),
+            Err(required) => slow_path(gate, site, required, subject),
+        };
     }
     check_out_of_line(site, subject)
 }
 
 #[inline(never)]
 fn check_out_of_line(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
-    with_gate_and_subject(site, subject, |gate, subject| {
-        let required = site.required(gate.guidelines());
-        if let Some(r) = required
-            && gate.fast_allows(r, subject)
-        {
-            return Ok(());
-        }
-        slow_path(gate, site, required, subject)
+    with_gate_and_subject(site, subject, |gate, subject| match fast(gate, site, subject) {
+        Ok(()) => Ok(()),
+        Err(required) => slow_path(gate, site, required, subject),
     })
 }
 
 /// The check before an async guarded body.
 pub async fn check_async(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
-    let slow = with_gate_and_subject(site, subject, |gate, subject| {
-        let required = site.required(gate.guidelines());
-        if let Some(r) = required
-            && gate.fast_allows(r, subject)
-        {
-            return Ok(None);
-        }
-        Ok(Some((gate.clone(), required, subject.to_owned())))
+    let slow = with_gate_and_subject(site, subject, |gate, subject| match fast(gate, site, subject) {
+        Ok(()) => Ok(None),
+        Err(required) => Ok(Some((gate.clone(), required, subject.to_owned()))),
     })?;
     match slow {
         None => Ok(()),
@@ -112,14 +113,9 @@ pub async fn check_async(site: &'static CallSite, subject: Option<SubjectRef<'_>
 /// calls the fallback; no event is raised.
 #[inline]
 pub fn check_or_degrade(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<bool, PrivacyError> {
-    with_gate_and_subject(site, subject, |gate, subject| {
-        let required = site.required(gate.guidelines());
-        if let Some(r) = required
-            && gate.fast_allows(r, subject)
-        {
-            return Ok(true);
-        }
-        gate.peek_blocking(site.api(), required, subject.to_owned())
+    with_gate_and_subject(site, subject, |gate, subject| match fast(gate, site, subject) {
+        Ok(()) => Ok(true),
+        Err(required) => gate.peek_blocking(site.api(), required, subject.to_owned()),
     })
 }
 
@@ -128,7 +124,7 @@ pub fn check_or_degrade(site: &'static CallSite, subject: Option<SubjectRef<'_>>
 fn slow_path(
     gate: &Gate,
     site: &CallSite,
-    required: Option<crate::scope::ScopeSet>,
+    required: Option<ScopeSet>,
     subject: SubjectRef<'_>,
 ) -> Result<(), PrivacyError> {
     gate.authorize_blocking(site.api(), required, subject.to_owned())
