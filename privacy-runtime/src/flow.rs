@@ -328,6 +328,14 @@ impl Snapshots {
         if hit.is_some() {
             return hit;
         }
+        self.load_into_cache(subject, h, epoch)
+    }
+
+    /// The cache miss: reads the shard and remembers the answer on this thread.
+    #[cold]
+    #[inline(never)]
+    fn load_into_cache(&self, subject: SubjectRef<'_>, h: u64, epoch: u64) -> Option<ScopeSet> {
+        let slot = (h as usize) % CACHE_SLOTS;
         let (owned, covered) = {
             let shard = self.shard(h).read().unwrap_or_else(PoisonError::into_inner);
             let (s, c) = shard.get(&h)?.iter().find(|(s, _)| *s == subject)?;

@@ -77,14 +77,15 @@ fn fast(gate: &Gate, site: &CallSite, subject: SubjectRef<'_>) -> Result<(), Opt
 /// The check before a sync guarded body.
 ///
 /// The inlined part is the consented call of a global gate with an explicit subject; scoped
-/// gates, the ambient subject and every undecided call take the out-of-line path.
+/// gates, the ambient subject and every undecided call take the out-of-line path (which repeats
+/// the cheap snapshot check rather than grow the inlined part: measured slower when it did not).
 #[inline]
 pub fn check(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
-    if let (Some(gate), Some(subject)) = (context::global_only(), subject) {
-        return match fast(gate, site, subject) {
-            Ok(()) => Ok(()),
-            Err(required) => slow_path(gate, site, required, subject),
-        };
+    if let (Some(gate), Some(subject)) = (context::global_only(), subject)
+        && let Some(required) = site.required(gate.guidelines())
+        && gate.fast_allows(required, subject)
+    {
+        return Ok(());
     }
     check_out_of_line(site, subject)
 }
