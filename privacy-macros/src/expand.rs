@@ -130,9 +130,13 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             } else {
                 quote_spanned!(path.span()=> #path(#(#forwarded),*))
             };
-            let call = if is_async { quote!(#call.await) } else { call };
+            let (call, check) = if is_async {
+                (quote!(#call.await), quote!(#private::check_or_degrade_async(&#site, #subject_expr).await))
+            } else {
+                (call, quote!(#private::check_or_degrade(&#site, #subject_expr)))
+            };
             quote! {
-                match #private::check_or_degrade(&#site, #subject_expr) {
+                match #check {
                     #private::Ok(true) => {}
                     #private::Ok(false) => return #call,
                     #private::Err(#err) => return #refuse,

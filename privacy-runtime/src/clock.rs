@@ -139,24 +139,43 @@ impl Clock for SystemClock {
 
     fn sleep_until(&self, deadline: Timestamp) -> Sleep {
         let wait = deadline.since(self.now());
-        Box::pin(TimerSleep { at: Instant::now() + wait })
+        Box::pin(TimerSleep { at: Instant::now() + wait, slot: None })
     }
 }
 
+/// The waker a sleep last left with the timer thread; updated in place on every poll, so a sleep
+/// polled many times keeps one entry.
+type WakerSlot = Arc<Mutex<Option<Waker>>>;
+
 struct TimerSleep {
     at: Instant,
+    slot: Option<WakerSlot>,
 }
 
 impl Future for TimerSleep {
     type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if Instant::now() >= self.at {
             return Poll::Ready(());
         }
-        // Re-register on every poll: the timer thread wakes the latest waker, which is correct
-        // even when the task moved. Duplicates only cause a spurious wake.
-        timer().add(self.at, cx.waker().clone());
+        match &self.slot {
+            Some(slot) => *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone()),
+            None => {
+                let slot: WakerSlot = Arc::new(Mutex::new(Some(cx.waker().clone())));
+                timer().add(self.at, Arc::clone(&slot));
+                self.slot = Some(slot);
+            }
+        }
         Poll::Pending
+    }
+}
+
+impl Drop for TimerSleep {
+    fn drop(&mut self) {
+        // The timer thread drops the entry at its deadline; the waker goes now.
+        if let Some(slot) = &self.slot {
+            slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        }
     }
 }
 
@@ -165,7 +184,7 @@ struct Timer {
     changed: Condvar,
 }
 
-struct TimerEntry(Instant, Waker);
+struct TimerEntry(Instant, WakerSlot);
 impl PartialEq for TimerEntry {
     fn eq(&self, o: &Self) -> bool {
         self.0 == o.0
@@ -196,8 +215,8 @@ fn timer() -> &'static Timer {
 }
 
 impl Timer {
-    fn add(&self, at: Instant, waker: Waker) {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner).push(Reverse(TimerEntry(at, waker)));
+    fn add(&self, at: Instant, slot: WakerSlot) {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner).push(Reverse(TimerEntry(at, slot)));
         self.changed.notify_one();
     }
 
@@ -206,8 +225,10 @@ impl Timer {
         loop {
             let now = Instant::now();
             while q.peek().is_some_and(|Reverse(e)| e.0 <= now) {
-                if let Some(Reverse(e)) = q.pop() {
-                    e.1.wake();
+                if let Some(Reverse(e)) = q.pop()
+                    && let Some(w) = e.1.lock().unwrap_or_else(PoisonError::into_inner).take()
+                {
+                    w.wake();
                 }
             }
             q = match q.peek() {
@@ -221,7 +242,7 @@ impl Timer {
     }
 }
 
-/// A clock that moves only when told to. Sleeps end when [`advance`](ManualClock::advance) or
+/// A clock that moves only when told to (the `test-util` feature). Sleeps end when [`advance`](ManualClock::advance) or
 /// [`set`](ManualClock::set) reaches their deadline.
 ///
 /// ```
@@ -231,16 +252,19 @@ impl Timer {
 /// clock.advance(Duration::from_secs(10));
 /// assert_eq!(clock.now(), Timestamp::utc(2023, 7, 12, 0, 0, 10));
 /// ```
+#[cfg(feature = "test-util")]
 #[derive(Clone)]
 pub struct ManualClock {
     inner: Arc<Mutex<ManualState>>,
 }
 
+#[cfg(feature = "test-util")]
 struct ManualState {
     now: Timestamp,
     sleepers: Vec<Waker>,
 }
 
+#[cfg(feature = "test-util")]
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn new(start: Timestamp) -> Self {
@@ -264,12 +288,14 @@ impl ManualClock {
     }
 }
 
+#[cfg(feature = "test-util")]
 impl fmt::Debug for ManualClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("ManualClock").field(&self.now()).finish()
     }
 }
 
+#[cfg(feature = "test-util")]
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner).now
@@ -282,7 +308,9 @@ impl Clock for ManualClock {
             if s.now >= deadline {
                 Poll::Ready(())
             } else {
-                s.sleepers.push(cx.waker().clone());
+                if !s.sleepers.iter().any(|w| w.will_wake(cx.waker())) {
+                    s.sleepers.push(cx.waker().clone());
+                }
                 Poll::Pending
             }
         }))
@@ -311,6 +339,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "test-util")]
     #[test]
     fn manual_sleep_ends_on_advance() {
         let clock = ManualClock::new(Timestamp::EPOCH);

@@ -11,8 +11,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
-use crate::flow::Gate;
-use crate::scope::ScopeSet;
+use crate::gate::Gate;
 use crate::subject::{AsSubject, Subject, SubjectRef};
 
 static GLOBAL: OnceLock<Gate> = OnceLock::new();
@@ -23,7 +22,6 @@ static SCOPED_GATES: AtomicUsize = AtomicUsize::new(0);
 thread_local! {
     static GATE: RefCell<Option<Gate>> = const { RefCell::new(None) };
     static SUBJECT: RefCell<Option<Subject>> = const { RefCell::new(None) };
-    static PROVISIONAL: RefCell<Vec<(usize, Subject, ScopeSet)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A global gate is already installed.
@@ -39,11 +37,13 @@ impl Gate {
 
     /// Runs `fut` with this gate as the current one while it is polled.
     pub fn scope<F: Future>(&self, fut: F) -> Scoped<F> {
-        Scoped { fut: Box::pin(fut), gate: Some(self.clone()), subject: None, provisional: None }
+        Scoped { fut: Box::pin(fut), gate: Some(self.clone()), subject: None }
     }
 }
 
 /// Calls `f` with the current gate: the one set for this scope of code, else the global one.
+/// `f` runs while this thread's gate slot is borrowed: it must run no user code (clone the gate
+/// out for that).
 #[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Gate>) -> R) -> R {
     if SCOPED_GATES.load(Ordering::Acquire) == 0 {
@@ -69,7 +69,8 @@ pub fn current_gate() -> Option<Gate> {
     with_current(|g| g.cloned())
 }
 
-/// Calls `f` with the ambient subject, if one is set.
+/// Calls `f` with the ambient subject, if one is set. Like [`with_current`], `f` must run no
+/// user code.
 #[inline]
 pub(crate) fn with_ambient<R>(f: impl FnOnce(Option<SubjectRef<'_>>) -> R) -> R {
     SUBJECT.with(|s| match s.try_borrow() {
@@ -119,21 +120,6 @@ impl Drop for ScopedGate {
     }
 }
 
-struct Provisional;
-
-impl Provisional {
-    fn push(gate: usize, subject: &Subject, covers: ScopeSet) -> Self {
-        PROVISIONAL.with(|p| p.borrow_mut().push((gate, subject.clone(), covers)));
-        Provisional
-    }
-}
-
-impl Drop for Provisional {
-    fn drop(&mut self) {
-        PROVISIONAL.with(|p| p.borrow_mut().pop());
-    }
-}
-
 /// Runs `f` with `gate` as the current gate on this thread (tests can run side by side with
 /// different gates).
 pub fn with_gate<R>(gate: &Gate, f: impl FnOnce() -> R) -> R {
@@ -151,29 +137,18 @@ pub fn with_subject<R>(subject: impl AsSubject, f: impl FnOnce() -> R) -> R {
 /// Wraps `fut` so `subject` is the ambient subject while it is polled (a task-local subject,
 /// for request middleware).
 pub fn subject_scope<F: Future>(subject: impl AsSubject, fut: F) -> Scoped<F> {
-    Scoped { fut: Box::pin(fut), gate: None, subject: Some(subject.as_subject().to_owned()), provisional: None }
+    Scoped { fut: Box::pin(fut), gate: None, subject: Some(subject.as_subject().to_owned()) }
 }
 
-pub(crate) fn provisional_covers(gate: usize, subject: &Subject, required: ScopeSet) -> bool {
-    PROVISIONAL.with(|p| {
-        p.try_borrow().is_ok_and(|p| p.iter().any(|(g, s, c)| *g == gate && s == subject && required.is_subset(*c)))
-    })
-}
-
-/// A future that sets a gate, an ambient subject or a provisional consent while it is polled.
+/// A future that sets a gate or an ambient subject while it is polled.
 #[must_use = "futures do nothing unless polled"]
 pub struct Scoped<F> {
     fut: Pin<Box<F>>,
     gate: Option<Gate>,
     subject: Option<Subject>,
-    provisional: Option<(usize, Subject, ScopeSet)>,
 }
 
 impl<F> Scoped<F> {
-    pub(crate) fn provisional(gate: usize, subject: Subject, covers: ScopeSet, fut: F) -> Self {
-        Scoped { fut: Box::pin(fut), gate: None, subject: None, provisional: Some((gate, subject, covers)) }
-    }
-
     /// Also sets `subject` as the ambient subject.
     pub fn with_subject(mut self, subject: impl AsSubject) -> Self {
         self.subject = Some(subject.as_subject().to_owned());
@@ -188,7 +163,6 @@ impl<F: Future> Future for Scoped<F> {
         let this = self.get_mut();
         let _gate = this.gate.clone().map(ScopedGate::set);
         let _subject = this.subject.clone().map(|s| Swap::new(&SUBJECT, Some(s)));
-        let _provisional = this.provisional.as_ref().map(|(g, s, c)| Provisional::push(*g, s, *c));
         this.fut.as_mut().poll(cx)
     }
 }

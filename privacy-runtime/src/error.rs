@@ -5,8 +5,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::flow::Ticket;
 use crate::prompt::PromptStyle;
+use crate::ticket::Ticket;
 
 /// Why a guarded call of a privacy API did not run.
 ///
@@ -56,6 +56,22 @@ pub enum PrivacyErrorKind {
         /// Whether the app's own popup or the official prompt is waiting for the user.
         stage: PendingStage,
     },
+    /// The authorization ended without an answer: it expired, or the official prompt was
+    /// dismissed unanswered. errno 104, as for a refusal, but no refusal is recorded and no hold
+    /// starts; the next call asks again.
+    Unanswered,
+    /// A blocking check needed the consent store on a thread that a current-thread async runtime
+    /// drives, where waiting would deadlock; the call was refused.
+    BlockingInAsync {
+        /// The async form to call instead.
+        use_instead: &'static str,
+    },
+    /// The operating system gave no randomness for the authorization's ticket; the call was
+    /// refused.
+    TicketUnavailable {
+        /// The operating system's message.
+        message: String,
+    },
     /// The consent store did not answer, so consent could not be proven; the call was refused.
     StoreUnavailable {
         /// The store's own message.
@@ -69,6 +85,7 @@ pub enum PrivacyErrorKind {
 
 /// Who is waiting for the user's answer in a pending authorization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 #[serde(rename_all = "snake_case")]
 pub enum PendingStage {
     /// The need-authorization listener holds the resolver (the app's own popup).
@@ -82,11 +99,19 @@ impl PrivacyErrorKind {
         match self {
             PrivacyErrorKind::NotDeclared => "api scope is not declared in the privacy agreement".into(),
             PrivacyErrorKind::Banned => "AppID privacy api banned".into(),
-            PrivacyErrorKind::NotAuthorized { .. } => "privacy permission is not authorized".into(),
+            PrivacyErrorKind::NotAuthorized { .. } | PrivacyErrorKind::Unanswered => {
+                "privacy permission is not authorized".into()
+            }
             PrivacyErrorKind::RefusalHold { .. } => "privacy permission is not authorized in gap".into(),
             PrivacyErrorKind::Pending { ticket, .. } => format!(
                 "privacy authorization pending (ticket {ticket}); show the privacy popup, resolve the ticket, then call again"
             ),
+            PrivacyErrorKind::BlockingInAsync { use_instead } => format!(
+                "privacy check needs the consent store, and a blocking call cannot wait for it on a current-thread async runtime; call {use_instead} with .await (make the guarded function async), or run on a multi-thread runtime"
+            ),
+            PrivacyErrorKind::TicketUnavailable { message } => {
+                format!("privacy authorization could not be opened ({message}); the call was refused, retry")
+            }
             PrivacyErrorKind::StoreUnavailable { message } => format!(
                 "privacy consent store unavailable ({message}); the call was refused, retry when the store is back"
             ),
@@ -118,6 +143,7 @@ impl PrivacyError {
         match &self.kind {
             PrivacyErrorKind::NotDeclared => Some(112),
             PrivacyErrorKind::NotAuthorized { style } => Some(style.map_or(104, PromptStyle::errno)),
+            PrivacyErrorKind::Unanswered => Some(104),
             PrivacyErrorKind::RefusalHold { style } => Some(style.errno()),
             _ => None,
         }
@@ -136,10 +162,15 @@ impl PrivacyError {
         }
     }
 
-    /// `true` when the user refused (now or within the refusal hold): the errMsg contains
-    /// `privacy permission is not authorized`.
+    /// `true` when the user did not agree (refused now, within the refusal hold, or left the
+    /// authorization unanswered): the errMsg contains `privacy permission is not authorized`.
     pub fn is_refusal(&self) -> bool {
-        matches!(self.kind, PrivacyErrorKind::NotAuthorized { .. } | PrivacyErrorKind::RefusalHold { .. })
+        matches!(
+            self.kind,
+            PrivacyErrorKind::NotAuthorized { .. }
+                | PrivacyErrorKind::RefusalHold { .. }
+                | PrivacyErrorKind::Unanswered
+        )
     }
 }
 
@@ -177,6 +208,14 @@ impl StoreError {
     /// A store error caused by `source`.
     pub fn with_source(message: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         StoreError { message: message.into(), source: Some(Arc::new(source)) }
+    }
+
+    /// The error of a `_blocking` method called on a thread that a current-thread async runtime
+    /// drives, where waiting for the store would deadlock.
+    pub fn blocking_in_async(use_instead: &'static str) -> Self {
+        StoreError::new(format!(
+            "a blocking call cannot wait for the store on a current-thread async runtime; call {use_instead} with .await"
+        ))
     }
 
     /// The message.

@@ -27,6 +27,7 @@ pub enum ContractLocation {
 
 /// A scope of the app's own, for data that no platform interface covers.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct CustomScope {
     /// snake_case id, used like a built-in id.
     pub id: String,
@@ -52,10 +53,114 @@ impl CustomScope {
     }
 }
 
+/// What identifies a published version of the guidelines: its publish time and a SHA-256 digest
+/// of what it declares (the contract's name, every scope's id and purpose, and the names and
+/// description of the custom scopes among them).
+///
+/// A consent records the version it agreed to by this identity, never by its position in the
+/// list, so adding or removing other versions cannot re-map a stored consent to another scope
+/// set; a consent whose version is no longer in the guidelines covers nothing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VersionId {
+    published_at: Timestamp,
+    digest: [u8; 32],
+}
+
+impl VersionId {
+    /// When the version was published.
+    pub fn published_at(&self) -> Timestamp {
+        self.published_at
+    }
+
+    /// The SHA-256 digest of what the version declares.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+
+    /// The digest as 64 lowercase hex digits.
+    pub fn digest_hex(&self) -> String {
+        use fmt::Write;
+        self.digest.iter().fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    }
+
+    fn of(contract_name: &str, published_at: Timestamp, declared: &mut [(String, String, String)]) -> VersionId {
+        use sha2::Digest;
+        declared.sort();
+        let mut h = sha2::Sha256::new();
+        // Length-prefixed fields: no two different contents hash the same input.
+        let mut field = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        field(b"privacy-runtime guideline version 1");
+        field(contract_name.as_bytes());
+        field(&published_at.unix_millis().to_le_bytes());
+        for (id, purpose, custom) in declared.iter() {
+            field(id.as_bytes());
+            field(purpose.as_bytes());
+            field(custom.as_bytes());
+        }
+        VersionId { published_at, digest: h.finalize().into() }
+    }
+
+    fn parse_hex(s: &str) -> Option<[u8; 32]> {
+        let b = s.as_bytes();
+        if b.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in b.chunks_exact(2).enumerate() {
+            let pair = std::str::from_utf8(pair).ok()?;
+            out[i] = u8::from_str_radix(pair, 16).ok()?;
+        }
+        Some(out)
+    }
+}
+
+impl fmt::Display for VersionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} sha256:{}", self.published_at, self.digest_hex())
+    }
+}
+
+impl fmt::Debug for VersionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VersionId({} sha256:{}…)", self.published_at, &self.digest_hex()[..12])
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct VersionIdRepr {
+    published_at: Timestamp,
+    sha256: String,
+}
+
+impl serde::Serialize for VersionId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        VersionIdRepr { published_at: self.published_at, sha256: self.digest_hex() }.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VersionId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = VersionIdRepr::deserialize(d)?;
+        let digest =
+            VersionId::parse_hex(&r.sha256).ok_or_else(|| serde::de::Error::custom("sha256 must be 64 hex digits"))?;
+        Ok(VersionId { published_at: r.published_at, digest })
+    }
+}
+
 /// One published version of the guidelines.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GuidelineVersion {
-    /// 1 for the first version, counting up.
+    /// What identifies this version in stored consents.
+    pub id: VersionId,
+    /// 1 for the first version, counting up: its place in the current list, for people to read.
+    /// Stored consents use [`id`](Self::id).
     pub number: u32,
     /// When it was published.
     pub published_at: Timestamp,
@@ -256,9 +361,14 @@ impl Guidelines {
         self.version_in_effect(t).map_or(ScopeSet::EMPTY, |v| v.declared)
     }
 
-    /// The version numbered `number`.
+    /// The version numbered `number` in the current list.
     pub fn version(&self, number: u32) -> Option<&GuidelineVersion> {
         number.checked_sub(1).and_then(|i| self.versions.get(i as usize))
+    }
+
+    /// The version with this identity, if the guidelines still hold it.
+    pub fn version_by_id(&self, id: &VersionId) -> Option<&GuidelineVersion> {
+        self.versions.iter().find(|v| v.id == *id)
     }
 
     /// The time from which no version is still waiting to take effect.
@@ -405,14 +515,24 @@ impl GuidelinesBuilder {
             previous = Some(published_at);
             let mut declared = ScopeSet::EMPTY;
             let mut purposes = Vec::new();
+            let mut content = Vec::with_capacity(scopes.len());
             for (id, purpose) in scopes {
                 let scope = g.scope(&id).map_err(|source| GuidelinesError::UnknownScope { version: number, source })?;
+                if declared.contains(scope) {
+                    continue;
+                }
                 declared = declared.with(scope);
+                let custom = g
+                    .custom_scope(scope)
+                    .map(|c| format!("{}\n{}\n{}", c.name_zh, c.name_en, c.description))
+                    .unwrap_or_default();
+                content.push((id, purpose.clone().unwrap_or_default(), custom));
                 if let Some(p) = purpose {
                     purposes.push((scope, p));
                 }
             }
-            g.versions.push(GuidelineVersion { number, published_at, declared, purposes });
+            let id = VersionId::of(&g.contract_name, published_at, &mut content);
+            g.versions.push(GuidelineVersion { id, number, published_at, declared, purposes });
         }
         Ok(g)
     }
@@ -475,6 +595,38 @@ mod tests {
         assert_eq!(g.scope_id(s), Some("health_record"));
         assert!(g.versions()[0].declared.contains(s));
         assert_eq!(g.scope("health_recrod").unwrap_err().suggestion(), Some("health_record"));
+    }
+
+    #[test]
+    fn version_identity_is_content_not_position() {
+        let g = seed();
+        let first = g.versions()[0].id;
+        // Another version inserted before it: same identity, found by identity.
+        let inserted = Guidelines::builder("《示例小程序隐私保护指引》")
+            .version(Timestamp::utc(2023, 7, 1, 0, 0, 0), ["location"])
+            .version(Timestamp::utc(2023, 7, 11, 0, 0, 0), ["chosen_location"])
+            .build()
+            .unwrap();
+        assert_eq!(inserted.versions()[1].id, first);
+        assert_eq!(inserted.version_by_id(&first).map(|v| v.number), Some(2));
+        // Same time, another purpose or contract: another version.
+        let purpose = Guidelines::builder("《示例小程序隐私保护指引》")
+            .version_with_purposes(Timestamp::utc(2023, 7, 11, 0, 0, 0), [("chosen_location", "ads")])
+            .build()
+            .unwrap();
+        assert_ne!(purpose.versions()[0].id, first);
+        let renamed = Guidelines::builder("《另一个指引》")
+            .version(Timestamp::utc(2023, 7, 11, 0, 0, 0), ["chosen_location"])
+            .build()
+            .unwrap();
+        assert_eq!(renamed.version_by_id(&first), None);
+        // Order of listing does not matter.
+        let a = Guidelines::builder("x").version(Timestamp::EPOCH, ["werun", "location"]).build().unwrap();
+        let b = Guidelines::builder("x").version(Timestamp::EPOCH, ["location", "werun"]).build().unwrap();
+        assert_eq!(a.versions()[0].id, b.versions()[0].id);
+        let json = serde_json::to_value(first).unwrap();
+        assert_eq!(json["published_at"], "2023-07-11T00:00:00Z");
+        assert_eq!(serde_json::from_value::<VersionId>(json).unwrap(), first);
     }
 
     #[test]

@@ -1,34 +1,49 @@
 #![doc = include_str!("../../README.md")]
 #![warn(missing_docs)]
 
-pub mod clock;
-pub mod consent;
-pub mod context;
-pub mod error;
-pub mod flow;
-pub mod guidelines;
-pub mod manifest;
-pub mod prompt;
-pub mod registry;
-pub mod scope;
-pub mod subject;
+mod clock;
+mod consent;
+mod context;
+mod error;
+mod gate;
+mod guidelines;
+mod manifest;
+mod prompt;
+mod registry;
+mod scope;
+mod subject;
+mod sync;
+#[cfg(feature = "test-util")]
+mod testing;
+mod ticket;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use consent::{ConsentEvent, ConsentRecord, ConsentSource, ConsentStore, MemoryStore};
-pub use context::{Scoped, current_gate, current_subject, subject_scope, with_gate, with_subject};
-pub use error::{PendingStage, PrivacyError, PrivacyErrorKind, StoreError};
-pub use flow::{
-    CombinedError, Gate, GateBuilder, NeedAuthorization, NeedAuthorizationListener, PrivacyContract, PrivacySetting,
-    PromptResponder, RejectedAgree, Resolution, ResolveError, Resolver, Ticket, WaitPolicy,
+#[cfg(feature = "test-util")]
+pub use clock::ManualClock;
+pub use clock::{Clock, Sleep, SystemClock, Timestamp, TimestampError};
+pub use consent::{BoxFuture, ConsentEvent, ConsentRecord, ConsentSource, ConsentStore, MemoryStore, current_of};
+pub use context::{
+    GateAlreadyInstalled, Scoped, current_gate, current_subject, subject_scope, with_gate, with_subject,
 };
-pub use guidelines::{ContractLocation, CustomScope, GuidelineVersion, Guidelines, GuidelinesError};
-pub use manifest::Manifest;
+pub use error::{PendingStage, PrivacyError, PrivacyErrorKind, StoreError};
+pub use gate::{
+    CombinedError, DEFAULT_AUTHORIZATION_TTL, DEFAULT_REFUSAL_HOLD, Gate, GateBuilder, GateStats, NeedAuthorization,
+    NeedAuthorizationListener, OfficialPrompt, PrivacyContract, PrivacySetting, PromptRequest, PromptResponder,
+    REQUIRE_PRIVACY_AUTHORIZE, RejectedAgree, Resolution, ResolveError, Resolver, WaitPolicy,
+};
+pub use guidelines::{
+    ContractLocation, CustomScope, DEFAULT_EFFECT_DELAY, GuidelineVersion, Guidelines, GuidelinesBuilder,
+    GuidelinesError, VersionId,
+};
+pub use manifest::{Manifest, ManifestApi, ManifestScope, UndeclaredUse};
 pub use privacy_macros::{guidelines, privacy_scope};
-pub use prompt::{OfficialPrompt, PromptAnswer, PromptRequest, PromptStyle, ScriptedPrompt};
+pub use prompt::{PromptAnswer, PromptStyle};
 pub use registry::{CallSite, UndeclaredScope, apis, undeclared_scopes};
-pub use scope::{Scope, ScopeSet, UnknownScopeError};
+pub use scope::{BUILTIN_COUNT, BuiltinScope, MAX_SCOPES, Scope, ScopeSet, UnknownScopeError};
 pub use subject::{AsSubject, Subject, SubjectRef};
+#[cfg(feature = "test-util")]
+pub use testing::ScriptedPrompt;
+pub use ticket::Ticket;

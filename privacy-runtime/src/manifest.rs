@@ -9,6 +9,7 @@ use crate::registry::{CallSite, undeclared_scopes};
 
 /// One API that touches a scope.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ManifestApi {
     /// The API name.
     pub api: String,
@@ -36,6 +37,7 @@ impl From<&CallSite> for ManifestApi {
 
 /// One declared scope and the APIs that use it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ManifestScope {
     /// The scope id.
     pub id: String,
@@ -59,6 +61,7 @@ pub struct ManifestScope {
 
 /// A scope that code uses and the guidelines do not declare.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UndeclaredUse {
     /// The scope id.
     pub scope: String,
@@ -68,6 +71,7 @@ pub struct UndeclaredUse {
 
 /// The program's privacy surface.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Manifest {
     /// The contract's name.
     pub contract_name: String,

@@ -2,8 +2,9 @@
 
 use crate::context;
 use crate::error::{PrivacyError, PrivacyErrorKind};
-use crate::flow::Gate;
+use crate::gate::Gate;
 use crate::scope::ScopeSet;
+use crate::subject::Subject;
 
 pub use crate::registry::{CallSite, PRIVACY_APIS};
 pub use crate::subject::{AsSubject, SubjectRef};
@@ -44,34 +45,35 @@ pub fn subject_of<S: AsSubject + ?Sized>(s: &S) -> SubjectRef<'_> {
     s.as_subject()
 }
 
+/// What a call needs after the hot path said no: the gate, the user and the scopes, owned, so
+/// that the slow path (which runs the listener and the prompt) holds no thread-local borrow.
+struct Slow {
+    gate: Gate,
+    subject: Subject,
+    required: Option<ScopeSet>,
+}
+
+/// The hot path of every check: `Ok(None)` when the user's consent snapshot already allows the
+/// call; otherwise what the slow path needs (`required` is `None` when a custom scope is unknown
+/// to the gate). Only the runtime's own code runs while the context is borrowed.
 #[inline]
-fn with_gate_and_subject<R>(
-    site: &CallSite,
-    subject: Option<SubjectRef<'_>>,
-    f: impl FnOnce(&Gate, SubjectRef<'_>) -> Result<R, PrivacyError>,
-) -> Result<R, PrivacyError> {
+fn fast_or_slow(site: &CallSite, subject: Option<SubjectRef<'_>>) -> Result<Option<Slow>, PrivacyError> {
     context::with_current(|gate| {
         let Some(gate) = gate else {
             return Err(PrivacyError::new(site.api(), PrivacyErrorKind::NoGate));
         };
+        let decide = |s: SubjectRef<'_>| match site.required(gate.guidelines()) {
+            Some(required) if gate.fast_allows(required, s) => None,
+            required => Some(Slow { gate: gate.clone(), subject: s.to_owned(), required }),
+        };
         match subject {
-            Some(s) => f(gate, s),
+            Some(s) => Ok(decide(s)),
             None => context::with_ambient(|s| match s {
-                Some(s) => f(gate, s),
+                Some(s) => Ok(decide(s)),
                 None => Err(PrivacyError::new(site.api(), PrivacyErrorKind::NoSubject)),
             }),
         }
     })
-}
-
-/// The hot path of every check: `Ok(())` when the user's consent snapshot already allows the
-/// call, otherwise the scopes it needs (`None` when a custom scope is unknown to the gate).
-#[inline]
-fn fast(gate: &Gate, site: &CallSite, subject: SubjectRef<'_>) -> Result<(), Option<ScopeSet>> {
-    match site.required(gate.guidelines()) {
-        Some(required) if gate.fast_allows(required, subject) => Ok(()),
-        required => Err(required),
-    }
 }
 
 /// The check before a sync guarded body.
@@ -92,41 +94,43 @@ pub fn check(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result
 
 #[inline(never)]
 fn check_out_of_line(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
-    with_gate_and_subject(site, subject, |gate, subject| match fast(gate, site, subject) {
-        Ok(()) => Ok(()),
-        Err(required) => slow_path(gate, site, required, subject),
-    })
-}
-
-/// The check before an async guarded body.
-pub async fn check_async(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
-    let slow = with_gate_and_subject(site, subject, |gate, subject| match fast(gate, site, subject) {
-        Ok(()) => Ok(None),
-        Err(required) => Ok(Some((gate.clone(), required, subject.to_owned()))),
-    })?;
-    match slow {
+    match fast_or_slow(site, subject)? {
         None => Ok(()),
-        Some((gate, required, subject)) => gate.authorize(site.api(), required, subject).await,
+        Some(slow) => slow_path(site, slow),
     }
-}
-
-/// The check before a body with a `degrade` fallback: `Ok(true)` runs the body, `Ok(false)`
-/// calls the fallback; no event is raised.
-#[inline]
-pub fn check_or_degrade(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<bool, PrivacyError> {
-    with_gate_and_subject(site, subject, |gate, subject| match fast(gate, site, subject) {
-        Ok(()) => Ok(true),
-        Err(required) => gate.peek_blocking(site.api(), required, subject.to_owned()),
-    })
 }
 
 #[cold]
 #[inline(never)]
-fn slow_path(
-    gate: &Gate,
-    site: &CallSite,
-    required: Option<ScopeSet>,
-    subject: SubjectRef<'_>,
-) -> Result<(), PrivacyError> {
-    gate.authorize_blocking(site.api(), required, subject.to_owned())
+fn slow_path(site: &CallSite, slow: Slow) -> Result<(), PrivacyError> {
+    slow.gate.authorize_blocking(site.api(), slow.required, slow.subject, "the function as an `async fn`")
+}
+
+/// The check before an async guarded body.
+pub async fn check_async(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
+    match fast_or_slow(site, subject)? {
+        None => Ok(()),
+        Some(slow) => slow.gate.authorize(site.api(), slow.required, slow.subject).await,
+    }
+}
+
+/// The check before a sync body with a `degrade` fallback: `Ok(true)` runs the body,
+/// `Ok(false)` calls the fallback; no event is raised.
+#[inline]
+pub fn check_or_degrade(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<bool, PrivacyError> {
+    match fast_or_slow(site, subject)? {
+        None => Ok(true),
+        Some(slow) => slow.gate.peek_blocking(site.api(), slow.required, &slow.subject),
+    }
+}
+
+/// The check before an async body with a `degrade` fallback.
+pub async fn check_or_degrade_async(
+    site: &'static CallSite,
+    subject: Option<SubjectRef<'_>>,
+) -> Result<bool, PrivacyError> {
+    match fast_or_slow(site, subject)? {
+        None => Ok(true),
+        Some(slow) => slow.gate.peek(site.api(), slow.required, &slow.subject).await,
+    }
 }

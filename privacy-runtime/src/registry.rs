@@ -114,6 +114,7 @@ pub fn apis() -> Vec<&'static CallSite> {
 
 /// A scope that registered APIs use but the guidelines do not declare.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct UndeclaredScope {
     /// The scope id.
     pub scope: String,

@@ -1,11 +1,15 @@
-//! The decision for one call, step by step, through the gate's own API.
+//! The behaviour suite: the decision for one call, step by step, through the gate's async API.
+//!
+//! Every case runs three times: on the in-memory store with a current-thread runtime, and on a
+//! store whose futures need tokio (they await `tokio::time::sleep` and a `tokio::sync::Mutex`)
+//! with a current-thread and with a multi-thread runtime.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use privacy_runtime::consent::BoxFuture;
 use privacy_runtime::*;
 
 const JULY_11: Timestamp = Timestamp::utc(2023, 7, 11, 0, 0, 0);
@@ -26,38 +30,84 @@ fn seed_guidelines() -> Guidelines {
         .unwrap()
 }
 
-/// A store that fails on demand, in front of a memory store.
-#[derive(Default, Clone)]
-struct FlakyStore {
-    inner: Arc<MemoryStore>,
-    failing: Arc<AtomicBool>,
+/// A store whose every operation needs tokio: a timer and an async lock.
+#[derive(Default)]
+struct TokioStore {
+    inner: MemoryStore,
+    lock: tokio::sync::Mutex<()>,
 }
 
-impl FlakyStore {
-    fn fail(&self, on: bool) {
-        self.failing.store(on, Ordering::SeqCst);
-    }
-    fn check(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) { Err(StoreError::new("disk on fire")) } else { Ok(()) }
+impl TokioStore {
+    async fn enter(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        self.lock.lock().await
     }
 }
 
-impl ConsentStore for FlakyStore {
+impl ConsentStore for TokioStore {
     fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
-        match self.check() {
-            Ok(()) => self.inner.append(app, event),
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-        }
+        Box::pin(async move {
+            let _g = self.enter().await;
+            self.inner.append(app, event).await
+        })
     }
     fn current<'a>(
         &'a self,
         app: &'a str,
         subject: &'a Subject,
     ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
-        match self.check() {
-            Ok(()) => self.inner.current(app, subject),
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-        }
+        Box::pin(async move {
+            let _g = self.enter().await;
+            self.inner.current(app, subject).await
+        })
+    }
+    fn history<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+        Box::pin(async move {
+            let _g = self.enter().await;
+            self.inner.history(app, subject).await
+        })
+    }
+}
+
+/// A store that fails on demand, in front of another.
+#[derive(Clone)]
+struct FlakyStore {
+    inner: Arc<dyn ConsentStore>,
+    failing_reads: Arc<AtomicBool>,
+    failing_writes: Arc<AtomicBool>,
+}
+
+impl FlakyStore {
+    fn new(inner: Arc<dyn ConsentStore>) -> Self {
+        FlakyStore { inner, failing_reads: Arc::default(), failing_writes: Arc::default() }
+    }
+    fn fail(&self, on: bool) {
+        self.failing_reads.store(on, Ordering::SeqCst);
+        self.failing_writes.store(on, Ordering::SeqCst);
+    }
+    fn fail_writes(&self, on: bool) {
+        self.failing_writes.store(on, Ordering::SeqCst);
+    }
+}
+
+fn failed<'a, T: Send + 'a>() -> BoxFuture<'a, Result<T, StoreError>> {
+    Box::pin(std::future::ready(Err(StoreError::new("disk on fire"))))
+}
+
+impl ConsentStore for FlakyStore {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+        if self.failing_writes.load(Ordering::SeqCst) { failed() } else { self.inner.append(app, event) }
+    }
+    fn current<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
+        if self.failing_reads.load(Ordering::SeqCst) { failed() } else { self.inner.current(app, subject) }
     }
     fn history<'a>(
         &'a self,
@@ -69,19 +119,24 @@ impl ConsentStore for FlakyStore {
 }
 
 /// A listener that records every event and keeps every resolver.
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Recorder {
-    events: Arc<Mutex<Vec<NeedAuthorization>>>,
-    resolvers: Arc<Mutex<Vec<Resolver>>>,
+    events: Mutex<Vec<NeedAuthorization>>,
+    resolvers: Mutex<Vec<Resolver>>,
+}
+
+impl NeedAuthorizationListener for Recorder {
+    fn on_need_privacy_authorization(&self, resolver: Resolver, event: NeedAuthorization) {
+        self.events.lock().unwrap().push(event);
+        self.resolvers.lock().unwrap().push(resolver);
+    }
 }
 
 impl Recorder {
-    fn install(&self, gate: &Gate) {
-        let me = self.clone();
-        gate.on_need_privacy_authorization(move |resolver, event| {
-            me.events.lock().unwrap().push(event);
-            me.resolvers.lock().unwrap().push(resolver);
-        });
+    fn install(gate: &Gate) -> Arc<Recorder> {
+        let rec = Arc::new(Recorder::default());
+        gate.set_need_privacy_authorization_listener(Arc::clone(&rec));
+        rec
     }
     fn count(&self) -> usize {
         self.events.lock().unwrap().len()
@@ -94,121 +149,201 @@ impl Recorder {
     }
 }
 
-fn gate_at(t: Timestamp) -> (Gate, ManualClock) {
-    let clock = ManualClock::new(t);
-    let gate = Gate::builder("wx-demo", seed_guidelines()).clock(clock.clone()).ticket_seed(7).build();
-    (gate, clock)
+/// What a case runs with: a store of the configuration's kind and a manual clock.
+struct Env {
+    store: Arc<dyn ConsentStore>,
+    clock: ManualClock,
 }
 
-#[test]
-fn seed_example_july_11_12_13() {
-    let (gate, clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
+impl Env {
+    fn builder(&self) -> GateBuilder {
+        Gate::builder("wx-demo", seed_guidelines()).clock(self.clock.clone()).store(Arc::clone(&self.store))
+    }
+    fn gate(&self) -> Gate {
+        self.builder().build()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum StoreKind {
+    Memory,
+    Tokio,
+}
+
+fn run<F, Fut>(kind: StoreKind, multi_thread: bool, case: F)
+where
+    F: FnOnce(Env) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let rt = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    };
+    let store: Arc<dyn ConsentStore> = match kind {
+        StoreKind::Memory => Arc::new(MemoryStore::new()),
+        StoreKind::Tokio => Arc::new(TokioStore::default()),
+    };
+    let env = Env { store, clock: ManualClock::new(JULY_12) };
+    rt.block_on(case(env));
+}
+
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        mod memory_store_current_thread {
+            $( #[test] fn $case() { super::run(super::StoreKind::Memory, false, super::$case) } )*
+        }
+        mod tokio_store_current_thread {
+            $( #[test] fn $case() { super::run(super::StoreKind::Tokio, false, super::$case) } )*
+        }
+        mod tokio_store_multi_thread {
+            $( #[test] fn $case() { super::run(super::StoreKind::Tokio, true, super::$case) } )*
+        }
+    };
+}
+
+suite!(
+    seed_example_july_11_12_13,
+    undeclared_scope_is_112_and_a_new_declaration_waits_five_minutes,
+    banned_app,
+    consented_call_runs_without_event,
+    event_carries_referrer_and_agree_resumes_waiting_calls,
+    disagree_is_104_and_starts_no_hold,
+    forged_agrees_are_rejected,
+    a_ticket_resolves_once_and_only_for_its_subject,
+    a_resolver_used_after_its_authorization_was_settled_is_rejected,
+    no_listener_goes_to_the_official_prompt,
+    dropped_resolver_falls_back_to_the_prompt_and_refusals_carry_their_style,
+    refusal_hold_fails_at_once_for_ten_seconds,
+    store_failure_refuses_the_call,
+    thousand_concurrent_calls_share_one_event,
+    thousand_waiting_calls_share_one_refusal,
+    clear_then_call_asks_again,
+    clear_ends_an_open_authorization,
+    wait_timeout_escalates_to_the_prompt_then_returns_pending,
+    return_pending_policy_hands_out_a_ticket_for_the_client,
+    answer_prompt_needs_the_prompt_stage,
+    combined_button_both_or_neither,
+    privacy_setting_contract_and_listener_replacement,
+    // The authorization lifecycle.
+    a_new_version_raises_its_own_event_after_the_readme_flow,
+    a_call_for_other_scopes_waits_then_raises_its_own_event,
+    an_old_agree_never_releases_a_call_its_consent_does_not_cover,
+    a_tap_settles_the_open_authorization_and_no_prompt_follows,
+    the_default_configuration_never_waits_without_bound,
+    a_refusal_of_a_settled_authorization_starts_no_hold,
+    tickets_expire_with_their_authorization,
+    a_consent_is_bound_to_its_version_by_identity,
+);
+
+async fn yield_until(mut cond: impl FnMut() -> bool) {
+    for _ in 0..10_000 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_micros(50)).await;
+    }
+    panic!("condition not reached");
+}
+
+async fn seed_example_july_11_12_13(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let rec = Recorder::install(&gate);
 
     // July 12: the user agrees to the July 11 version.
-    gate.tap_agree_button_blocking("u1", "agree-btn").unwrap();
-    assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1"), Ok(()));
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
 
     // July 13: werun is declared; on July 14 it is in effect.
-    clock.set(JULY_14);
-    assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1"), Ok(()), "covered scope keeps working");
+    env.clock.set(JULY_14);
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()), "covered scope keeps working");
     assert_eq!(rec.count(), 0, "chooseLocation raised no event");
-    let err = gate.check_blocking("getWeRunData", RUN, "u1").unwrap_err();
+    let err = gate.check("getWeRunData", RUN, "u1").await.unwrap_err();
     assert!(matches!(err.kind(), PrivacyErrorKind::Pending { .. }), "{err}");
     assert_eq!(rec.referrers(), vec!["getWeRunData"]);
-    assert!(gate.get_privacy_setting_blocking("u1").unwrap().need_authorization);
+    assert!(gate.get_privacy_setting("u1").await.unwrap().need_authorization);
 }
 
-#[test]
-fn a_undeclared_scope_is_112_and_a_new_declaration_waits_five_minutes() {
-    let (gate, clock) = gate_at(JULY_12);
-    gate.tap_agree_button_blocking("u1", "agree-btn").unwrap();
-    let err = gate.check_blocking("getWeRunData", RUN, "u1").unwrap_err();
+async fn undeclared_scope_is_112_and_a_new_declaration_waits_five_minutes(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    let err = gate.check("getWeRunData", RUN, "u1").await.unwrap_err();
     assert_eq!(err.errno(), Some(112));
     assert_eq!(err.to_string(), "getWeRunData:fail api scope is not declared in the privacy agreement");
 
-    clock.set(JULY_13.plus(Duration::from_secs(4 * 60 + 59)));
-    assert_eq!(gate.check_blocking("getWeRunData", RUN, "u1").unwrap_err().errno(), Some(112), "4:59 after publishing");
-    clock.set(JULY_13.plus(Duration::from_secs(5 * 60)));
-    let err = gate.check_blocking("getWeRunData", RUN, "u1").unwrap_err();
+    env.clock.set(JULY_13.plus(Duration::from_secs(4 * 60 + 59)));
+    assert_eq!(gate.check("getWeRunData", RUN, "u1").await.unwrap_err().errno(), Some(112), "4:59 after publishing");
+    env.clock.set(JULY_13.plus(Duration::from_secs(5 * 60)));
+    let err = gate.check("getWeRunData", RUN, "u1").await.unwrap_err();
     assert_ne!(err.errno(), Some(112), "5:00 after publishing the scope is declared: {err}");
 }
 
-#[test]
-fn b_banned_app() {
+async fn banned_app(env: Env) {
     let g = Guidelines::builder("x").version(JULY_11, ["location"]).banned(true).build().unwrap();
-    let gate = Gate::builder("app", g).clock(ManualClock::new(JULY_12)).build();
-    let err = gate.check_blocking("getLocation", ScopeSet::EMPTY.with(Scope::LOCATION), "u").unwrap_err();
+    let gate = Gate::builder("app", g).clock(env.clock.clone()).store(Arc::clone(&env.store)).build();
+    let err = gate.check("getLocation", ScopeSet::EMPTY.with(Scope::LOCATION), "u").await.unwrap_err();
     assert_eq!(err.errno(), None);
     assert_eq!(err.to_string(), "getLocation:fail AppID privacy api banned");
     // 112 comes first.
-    let err = gate.check_blocking("getWeRunData", RUN, "u").unwrap_err();
-    assert_eq!(err.errno(), Some(112));
+    assert_eq!(gate.check("getWeRunData", RUN, "u").await.unwrap_err().errno(), Some(112));
 }
 
-#[test]
-fn c_consented_call_runs_without_event() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    gate.tap_agree_button_blocking(42u64, "agree-btn").unwrap();
+async fn consented_call_runs_without_event(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let rec = Recorder::install(&gate);
+    gate.tap_agree_button(42u64, "agree-btn").await.unwrap();
     for _ in 0..3 {
-        assert_eq!(gate.check_blocking("chooseLocation", LOC, 42u64), Ok(()));
+        assert_eq!(gate.check("chooseLocation", LOC, 42u64).await, Ok(()));
     }
     assert_eq!(rec.count(), 0);
     // Another user is not covered by that consent.
-    assert!(gate.check_blocking("chooseLocation", LOC, 43u64).is_err());
+    assert!(gate.check("chooseLocation", LOC, 43u64).await.is_err());
     assert_eq!(rec.count(), 1);
 }
 
-#[test]
-fn e_event_carries_referrer_and_agree_resumes_waiting_calls() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let g2 = gate.clone();
-        let call = tokio::spawn(async move { g2.check("chooseLocation", LOC, "u1").await });
-        tokio::task::yield_now().await;
-        assert_eq!(rec.count(), 1);
-        let ev = rec.events.lock().unwrap()[0].clone();
-        assert_eq!(ev.referrer, "chooseLocation");
-        assert_eq!(ev.scopes, LOC);
-        assert_eq!(ev.subject, Subject::from("u1"));
-        let resolver = rec.take();
-        resolver.exposure();
-        assert!(resolver.exposed());
-        gate.tap_agree_button("u1", "agree-btn").await.unwrap();
-        resolver.agree("agree-btn").unwrap();
-        assert_eq!(call.await.unwrap(), Ok(()));
-    });
-    let history = gate.history_blocking("u1").unwrap();
+async fn event_carries_referrer_and_agree_resumes_waiting_calls(env: Env) {
+    let gate = env.gate();
+    let rec = Recorder::install(&gate);
+    let g2 = gate.clone();
+    let call = tokio::spawn(async move { g2.check("chooseLocation", LOC, "u1").await });
+    yield_until(|| rec.count() == 1).await;
+    let ev = rec.events.lock().unwrap()[0].clone();
+    assert_eq!(ev.referrer, "chooseLocation");
+    assert_eq!(ev.scopes, LOC);
+    assert_eq!(ev.subject, Subject::from("u1"));
+    let resolver = rec.take();
+    resolver.exposure();
+    assert!(resolver.exposed());
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    resolver.agree("agree-btn").unwrap();
+    assert_eq!(call.await.unwrap(), Ok(()));
+
+    let history = gate.history("u1").await.unwrap();
     let ConsentEvent::Agreed(record) = &history[0] else { panic!("{history:?}") };
-    assert_eq!(record.version, 1);
+    assert_eq!(record.version, Some(gate.guidelines().versions()[0].id));
     assert_eq!(record.referrer.as_deref(), Some("chooseLocation"));
     assert_eq!(record.source, ConsentSource::AgreeButton { button_id: "agree-btn".into() });
 }
 
-#[test]
-fn e_disagree_is_104_and_starts_no_hold() {
-    let (gate, _clock) = gate_at(JULY_12);
-    gate.on_need_privacy_authorization(|resolver: Resolver, _| resolver.disagree().unwrap());
-    let err = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
+async fn disagree_is_104_and_starts_no_hold(env: Env) {
+    let gate = env.gate();
+    gate.on_need_privacy_authorization(|resolver, _| {
+        tokio::spawn(resolver.disagree());
+    });
+    let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
     assert_eq!(err.errno(), Some(104));
     assert_eq!(err.to_string(), "chooseLocation:fail privacy permission is not authorized");
     // No hold: the next call raises a new event (and is refused again by this listener).
-    let err = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
-    assert!(matches!(err.kind(), PrivacyErrorKind::NotAuthorized { style: None }));
+    let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
+    assert!(matches!(err.kind(), PrivacyErrorKind::NotAuthorized { style: None }), "{err}");
+    let history = gate.history("u1").await.unwrap();
+    assert_eq!(history.len(), 2, "each disagree is evidence: {history:?}");
 }
 
-#[test]
-fn e_forged_agrees_are_rejected_and_the_call_stays_pending() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    assert!(gate.check_blocking("chooseLocation", LOC, "u1").is_err());
+async fn forged_agrees_are_rejected(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let rec = Recorder::install(&gate);
+    let ticket = gate.check("chooseLocation", LOC, "u1").await.unwrap_err().ticket().unwrap();
     let resolver = rec.take();
 
     let rejected = resolver.agree("agre-btn").unwrap_err();
@@ -219,392 +354,290 @@ fn e_forged_agrees_are_rejected_and_the_call_stays_pending() {
     assert!(matches!(rejected.error, ResolveError::ButtonNotTapped { .. }), "never tapped");
 
     // Another user taps the button: still not this user's tap.
-    gate.tap_agree_button_blocking("u2", "agree-btn").unwrap();
+    gate.tap_agree_button("u2", "agree-btn").await.unwrap();
     let rejected = rejected.resolver.agree("agree-btn").unwrap_err();
     assert!(matches!(rejected.error, ResolveError::ButtonNotTapped { .. }), "another subject's tap");
-    let resolver = rejected.resolver.defer().unwrap();
-    assert_eq!(gate.pending_ticket("u1").map(|(t, _)| t), Some(resolver), "still pending");
-
-    // Tapping the other registered button does not validate an agree naming agree-btn.
-    gate.tap_agree_button_blocking("u1", "phone-agree-btn").unwrap();
-    let err = gate.resolve("u1", resolver, Resolution::Agree { button_id: "agree-btn".into() }).unwrap_err();
+    assert_eq!(rejected.resolver.defer(), Some(ticket));
+    assert_eq!(gate.pending_ticket("u1").map(|(t, _)| t), Some(ticket), "still pending");
+    let err = gate.resolve("u1", ticket, Resolution::Agree { button_id: "agree-btn".into() }).await.unwrap_err();
     assert!(matches!(err, ResolveError::ButtonNotTapped { .. }));
-    gate.resolve("u1", resolver, Resolution::Agree { button_id: "phone-agree-btn".into() }).unwrap();
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await.unwrap_err().ticket(), Some(ticket));
 }
 
-#[test]
-fn e_a_ticket_resolves_once_and_only_for_its_subject() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    let err = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
-    let ticket = err.ticket().unwrap();
+async fn a_ticket_resolves_once_and_only_for_its_subject(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let rec = Recorder::install(&gate);
+    let ticket = gate.check("chooseLocation", LOC, "u1").await.unwrap_err().ticket().unwrap();
     assert_eq!(rec.take().defer(), Some(ticket));
-    assert!(matches!(gate.resolve("u2", ticket, Resolution::Disagree), Err(ResolveError::UnknownTicket { .. })));
-    gate.resolve("u1", ticket, Resolution::Disagree).unwrap();
-    assert!(matches!(gate.resolve("u1", ticket, Resolution::Disagree), Err(ResolveError::UnknownTicket { .. })));
+    let other = gate.resolve("u2", ticket, Resolution::Disagree).await;
+    assert!(matches!(other, Err(ResolveError::UnknownTicket { .. })), "{other:?}");
+    gate.resolve("u1", ticket, Resolution::Disagree).await.unwrap();
+    let again = gate.resolve("u1", ticket, Resolution::Disagree).await;
+    assert!(matches!(again, Err(ResolveError::UnknownTicket { .. })), "single use: {again:?}");
 }
 
-#[test]
-fn e_a_resolver_used_after_its_authorization_was_settled_is_rejected() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    let ticket = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().ticket().unwrap();
+async fn a_resolver_used_after_its_authorization_was_settled_is_rejected(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let rec = Recorder::install(&gate);
+    gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
     let resolver = rec.take();
-    gate.tap_agree_button_blocking("u1", "agree-btn").unwrap();
-    gate.resolve("u1", ticket, Resolution::Agree { button_id: "agree-btn".into() }).unwrap();
+    gate.clear("u1").await.unwrap();
     let rejected = resolver.agree("agree-btn").unwrap_err();
-    assert!(matches!(rejected.error, ResolveError::AlreadySettled { .. }));
-    assert_eq!(rejected.resolver.ticket(), None, "a settled resolver is spent");
+    assert!(matches!(rejected.error, ResolveError::ButtonNotTapped { .. }));
+    let err = rejected.resolver.disagree().await.unwrap_err();
+    assert!(matches!(err, ResolveError::AlreadySettled { .. }), "{err}");
 }
 
-#[test]
-fn f_no_listener_goes_to_the_official_prompt() {
-    let clock = ManualClock::new(JULY_12);
+async fn no_listener_goes_to_the_official_prompt(env: Env) {
     let prompt = Arc::new(ScriptedPrompt::new([Some(PromptAnswer::Accept)]));
-    let gate =
-        Gate::builder("wx-demo", seed_guidelines()).clock(clock).official_prompt(SharedPrompt(prompt.clone())).build();
-    assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1"), Ok(()));
+    let gate = env.builder().official_prompt(Arc::clone(&prompt)).build();
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
     assert_eq!(prompt.shown(), 1);
-    let history = gate.history_blocking("u1").unwrap();
+    assert_eq!(prompt.referrers(), ["chooseLocation"]);
+    let history = gate.history("u1").await.unwrap();
     assert!(matches!(&history[..], [ConsentEvent::Agreed(r)] if r.source == ConsentSource::OfficialPrompt));
-    assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1"), Ok(()));
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
     assert_eq!(prompt.shown(), 1, "consent remembered");
 }
 
-struct SharedPrompt(Arc<ScriptedPrompt>);
-impl OfficialPrompt for SharedPrompt {
-    fn show(&self, request: PromptRequest, responder: PromptResponder) {
-        self.0.show(request, responder);
-    }
-}
-
-#[test]
-fn f_dropped_resolver_falls_back_to_the_prompt_and_refusals_carry_their_style() {
-    let clock = ManualClock::new(JULY_12);
+async fn dropped_resolver_falls_back_to_the_prompt_and_refusals_carry_their_style(env: Env) {
     let prompt = Arc::new(ScriptedPrompt::new([
         Some(PromptAnswer::Refuse(PromptStyle::Coupled)),
         Some(PromptAnswer::Refuse(PromptStyle::Direct)),
     ]));
-    let gate = Gate::builder("wx-demo", seed_guidelines())
-        .clock(clock.clone())
-        .official_prompt(SharedPrompt(prompt.clone()))
-        .build();
+    let gate = env.builder().official_prompt(Arc::clone(&prompt)).build();
     let events = Arc::new(AtomicUsize::new(0));
-    let e2 = events.clone();
-    gate.on_need_privacy_authorization(move |resolver: Resolver, _| {
+    let e2 = Arc::clone(&events);
+    gate.on_need_privacy_authorization(move |resolver, _| {
         e2.fetch_add(1, Ordering::SeqCst);
         drop(resolver);
     });
-    let err = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
+    let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
     assert_eq!((events.load(Ordering::SeqCst), prompt.shown()), (1, 1));
     assert_eq!(err.errno(), Some(103));
 
-    clock.advance(Duration::from_secs(11));
-    let err = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
+    env.clock.advance(Duration::from_secs(11));
+    let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
     assert_eq!(err.errno(), Some(104));
     assert_eq!(err.to_string(), "chooseLocation:fail privacy permission is not authorized");
 }
 
-#[test]
-fn d_refusal_hold_fails_at_once_for_ten_seconds() {
-    let clock = ManualClock::new(JULY_12);
+async fn refusal_hold_fails_at_once_for_ten_seconds(env: Env) {
     let prompt = Arc::new(ScriptedPrompt::new([Some(PromptAnswer::Refuse(PromptStyle::Direct))]));
-    let gate = Gate::builder("wx-demo", seed_guidelines())
-        .clock(clock.clone())
-        .official_prompt(SharedPrompt(prompt.clone()))
-        .build();
-    assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().errno(), Some(104));
+    let gate = env.builder().official_prompt(Arc::clone(&prompt)).wait_policy(WaitPolicy::ReturnPending).build();
+    // The prompt's refusal is stored by a task of its own: wait for the call to see it.
+    let _ = gate.check("chooseLocation", LOC, "u1").await;
+    yield_until(|| gate.pending_ticket("u1").is_none()).await;
     assert_eq!(prompt.shown(), 1);
 
-    let rec = Recorder::default();
-    rec.install(&gate);
-    clock.advance(Duration::from_millis(9_999));
-    let err = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
-    assert!(matches!(err.kind(), PrivacyErrorKind::RefusalHold { style: PromptStyle::Direct }));
+    let rec = Recorder::install(&gate);
+    env.clock.advance(Duration::from_millis(9_999));
+    let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
+    assert!(matches!(err.kind(), PrivacyErrorKind::RefusalHold { style: PromptStyle::Direct }), "{err}");
     assert_eq!(err.to_string(), "chooseLocation:fail privacy permission is not authorized in gap");
     assert_eq!((rec.count(), prompt.shown()), (0, 1), "no event, no prompt during the hold");
     // Other users are not held.
     assert!(matches!(
-        gate.check_blocking("chooseLocation", LOC, "u2").unwrap_err().kind(),
+        gate.check("chooseLocation", LOC, "u2").await.unwrap_err().kind(),
         PrivacyErrorKind::Pending { .. }
     ));
 
-    clock.advance(Duration::from_millis(1));
-    let err = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
+    env.clock.advance(Duration::from_millis(1));
+    let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
     assert!(matches!(err.kind(), PrivacyErrorKind::Pending { .. }), "{err}");
     assert_eq!(rec.count(), 2, "after the hold the event is raised again");
 }
 
-#[test]
-fn d_hold_length_is_configurable() {
-    let clock = ManualClock::new(JULY_12);
-    let gate = Gate::builder("wx-demo", seed_guidelines())
-        .clock(clock.clone())
-        .refusal_hold(Duration::from_secs(60))
-        .official_prompt(ScriptedPrompt::new([]))
-        .build();
-    assert!(gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().is_refusal());
-    clock.advance(Duration::from_secs(30));
-    assert!(matches!(
-        gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().kind(),
-        PrivacyErrorKind::RefusalHold { .. }
-    ));
-}
-
-#[test]
-fn g_store_failure_refuses_the_call() {
-    let store = FlakyStore::default();
-    let gate = Gate::builder("wx-demo", seed_guidelines())
-        .clock(ManualClock::new(JULY_12))
+async fn store_failure_refuses_the_call(env: Env) {
+    let store = FlakyStore::new(Arc::clone(&env.store));
+    let gate = env
+        .builder()
         .store(store.clone())
-        .official_prompt(ScriptedPrompt::new([Some(PromptAnswer::Accept)]))
+        .official_prompt(ScriptedPrompt::new([Some(PromptAnswer::Accept), Some(PromptAnswer::Accept)]))
         .build();
     store.fail(true);
-    let err = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
+    let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
     assert!(matches!(err.kind(), PrivacyErrorKind::StoreUnavailable { .. }), "{err}");
     assert_eq!(
         err.to_string(),
         "chooseLocation:fail privacy consent store unavailable (disk on fire); the call was refused, retry when the store is back"
     );
-    assert!(gate.tap_agree_button_blocking("u1", "agree-btn").is_err());
-    assert!(gate.get_privacy_setting_blocking("u1").is_err());
+    assert!(gate.tap_agree_button("u1", "agree-btn").await.is_err());
+    assert!(gate.get_privacy_setting("u1").await.is_err());
 
     // The store answers reads but fails the write of the prompt's consent: refused, not let through.
     store.fail(false);
-    assert!(gate.get_privacy_setting_blocking("u1").unwrap().need_authorization);
-    let gate2 = Gate::builder("wx-demo", seed_guidelines())
-        .clock(ManualClock::new(JULY_12))
-        .store(FailingWrites(store.clone()))
-        .official_prompt(ScriptedPrompt::new([Some(PromptAnswer::Accept)]))
-        .build();
-    let err = gate2.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
+    store.fail_writes(true);
+    assert!(gate.get_privacy_setting("u1").await.unwrap().need_authorization);
+    let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
     assert!(matches!(err.kind(), PrivacyErrorKind::StoreUnavailable { .. }), "{err}");
+    assert!(gate.history("u1").await.unwrap().is_empty(), "nothing acknowledged that was not written");
 }
 
-struct FailingWrites(FlakyStore);
-impl ConsentStore for FailingWrites {
-    fn append<'a>(&'a self, _: &'a str, _: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(std::future::ready(Err(StoreError::new("read-only replica"))))
+async fn thousand_concurrent_calls_share_one_event(env: Env) {
+    let gate = env.gate();
+    let rec = Recorder::install(&gate);
+    let calls: Vec<_> = (0..1000)
+        .map(|_| {
+            let g = gate.clone();
+            tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await })
+        })
+        .collect();
+    yield_until(|| rec.count() > 0).await;
+    // Calls that arrive after the tap find the consent and pass without an event.
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    rec.take().agree("agree-btn").unwrap();
+    for c in calls {
+        assert_eq!(c.await.unwrap(), Ok(()));
     }
-    fn current<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
-        self.0.current(app, subject)
-    }
-    fn history<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
-        self.0.history(app, subject)
-    }
-}
-
-#[test]
-fn thousand_concurrent_calls_on_two_threads_share_one_event() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    rt.block_on(async {
-        let calls: Vec<_> = (0..1000)
-            .map(|_| {
-                let g = gate.clone();
-                tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await })
-            })
-            .collect();
-        while rec.count() == 0 {
-            tokio::task::yield_now().await;
-        }
-        // Calls that arrive after the agree find the consent and pass without an event.
-        gate.tap_agree_button("u1", "agree-btn").await.unwrap();
-        rec.take().agree("agree-btn").unwrap();
-        for c in calls {
-            assert_eq!(c.await.unwrap(), Ok(()));
-        }
-    });
     assert_eq!(rec.count(), 1, "exactly one event for 1,000 calls");
+    assert_eq!(gate.stats().open_tickets, 0);
 }
 
-/// Starts 1,000 calls of one user (each polled until it waits on the pending authorization),
-/// hands the one resolver to `answer`, and returns every call's result and the number of events.
-fn thousand_waiting_calls(answer: impl FnOnce(&Gate, Resolver)) -> (Vec<Result<(), PrivacyError>>, usize) {
-    use std::future::Future;
-    use std::task::{Context, Waker};
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    let mut calls: Vec<_> = (0..1000).map(|_| Box::pin(gate.check("chooseLocation", LOC, "u1"))).collect();
-    let mut cx = Context::from_waker(Waker::noop());
-    for call in &mut calls {
-        assert!(call.as_mut().poll(&mut cx).is_pending(), "every call waits for the user");
+async fn thousand_waiting_calls_share_one_refusal(env: Env) {
+    let gate = env.gate();
+    let rec = Recorder::install(&gate);
+    let calls: Vec<_> = (0..1000)
+        .map(|_| {
+            let g = gate.clone();
+            tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await })
+        })
+        .collect();
+    yield_until(|| gate.stats().waiting_calls == 1000).await;
+    rec.take().disagree().await.unwrap();
+    for c in calls {
+        assert_eq!(c.await.unwrap().unwrap_err().errno(), Some(104));
     }
-    answer(&gate, rec.take());
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let results = rt.block_on(async {
-        let mut out = Vec::new();
-        for call in calls {
-            out.push(call.await);
-        }
-        out
-    });
-    (results, rec.count())
+    assert_eq!(rec.count(), 1);
+    assert_eq!(gate.stats().waiting_calls, 0);
 }
 
-#[test]
-fn thousand_waiting_calls_share_one_agree() {
-    let (results, events) = thousand_waiting_calls(|gate, resolver| {
-        gate.tap_agree_button_blocking("u1", "agree-btn").unwrap();
-        resolver.agree("agree-btn").unwrap();
-    });
-    assert_eq!(events, 1);
-    assert!(results.iter().all(Result::is_ok));
-}
-
-#[test]
-fn thousand_waiting_calls_share_one_refusal() {
-    let (results, events) = thousand_waiting_calls(|_, resolver| resolver.disagree().unwrap());
-    assert_eq!(events, 1);
-    assert_eq!(results.len(), 1000);
-    assert!(results.iter().all(|r| r.as_ref().unwrap_err().errno() == Some(104)));
-}
-
-#[test]
-fn clear_then_call_asks_again() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    gate.tap_agree_button_blocking("u1", "agree-btn").unwrap();
-    assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1"), Ok(()));
-    gate.clear_blocking("u1").unwrap();
-    assert!(gate.get_privacy_setting_blocking("u1").unwrap().need_authorization);
-    assert!(gate.check_blocking("chooseLocation", LOC, "u1").is_err());
+async fn clear_then_call_asks_again(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let rec = Recorder::install(&gate);
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
+    gate.clear("u1").await.unwrap();
+    assert!(gate.get_privacy_setting("u1").await.unwrap().need_authorization);
+    assert!(gate.check("chooseLocation", LOC, "u1").await.is_err());
     assert_eq!(rec.count(), 1);
     let kinds: Vec<_> = gate
-        .history_blocking("u1")
+        .history("u1")
+        .await
         .unwrap()
         .iter()
         .map(|e| match e {
             ConsentEvent::Agreed(_) => "agreed",
             ConsentEvent::Cleared { .. } => "cleared",
-            ConsentEvent::Refused { .. } => "refused",
+            _ => "other",
         })
         .collect();
     assert_eq!(kinds, ["agreed", "cleared"], "evidence is kept");
 }
 
-#[test]
-fn wait_timeout_escalates_to_the_prompt_then_returns_pending() {
-    let clock = ManualClock::new(JULY_12);
+async fn clear_ends_an_open_authorization(env: Env) {
+    let gate = env.gate();
+    let rec = Recorder::install(&gate);
+    let g2 = gate.clone();
+    let call = tokio::spawn(async move { g2.check("chooseLocation", LOC, "u1").await });
+    yield_until(|| rec.count() == 1).await;
+    let ticket = rec.take().defer().unwrap();
+    gate.clear("u1").await.unwrap();
+    assert_eq!(call.await.unwrap().unwrap_err().errno(), Some(104));
+    assert!(matches!(gate.resolve("u1", ticket, Resolution::Disagree).await, Err(ResolveError::UnknownTicket { .. })));
+}
+
+async fn wait_timeout_escalates_to_the_prompt_then_returns_pending(env: Env) {
     let prompt = Arc::new(ScriptedPrompt::new([None]));
-    let gate = Gate::builder("wx-demo", seed_guidelines())
-        .clock(clock.clone())
-        .official_prompt(SharedPrompt(prompt.clone()))
+    let gate = env
+        .builder()
+        .official_prompt(Arc::clone(&prompt))
         .wait_policy(WaitPolicy::Wait { timeout: Some(Duration::from_secs(30)) })
         .build();
-    let rec = Recorder::default();
-    rec.install(&gate);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let g = gate.clone();
-        let call = tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await });
-        tokio::task::yield_now().await;
-        assert_eq!((rec.count(), prompt.shown()), (1, 0));
-        clock.advance(Duration::from_secs(30));
-        tokio::task::yield_now().await;
-        tokio::task::yield_now().await;
-        assert_eq!(prompt.shown(), 1, "the listener did not answer: official prompt");
-        clock.advance(Duration::from_secs(30));
-        let err = call.await.unwrap().unwrap_err();
-        assert!(matches!(err.kind(), PrivacyErrorKind::Pending { stage: PendingStage::OfficialPrompt, .. }), "{err}");
-        // The prompt is answered later: the next call goes through.
-        prompt.take_open().pop().unwrap().answer(PromptAnswer::Accept).unwrap();
-        assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
-    });
+    let rec = Recorder::install(&gate);
+    let g = gate.clone();
+    let call = tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await });
+    yield_until(|| rec.count() == 1).await;
+    assert_eq!(prompt.shown(), 0);
+    env.clock.advance(Duration::from_secs(30));
+    yield_until(|| prompt.shown() == 1).await;
+    env.clock.advance(Duration::from_secs(30));
+    let err = call.await.unwrap().unwrap_err();
+    assert!(matches!(err.kind(), PrivacyErrorKind::Pending { stage: PendingStage::OfficialPrompt, .. }), "{err}");
+    // The prompt is answered later: the next call goes through.
+    prompt.take_open().pop().unwrap().answer(PromptAnswer::Accept).await.unwrap();
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
 }
 
-#[test]
-fn return_pending_policy_hands_out_a_ticket_for_the_client() {
-    let gate = Gate::builder("wx-demo", seed_guidelines())
-        .clock(ManualClock::new(JULY_12))
-        .wait_policy(WaitPolicy::ReturnPending)
-        .build();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    rt.block_on(async {
-        let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
-        let PrivacyErrorKind::Pending { ticket, stage } = *err.kind() else { panic!("{err}") };
-        assert_eq!(stage, PendingStage::OfficialPrompt, "no listener: the client shows the official prompt");
-        let json = serde_json::to_value(&err).unwrap();
-        assert_eq!(json["ticket"], ticket.to_string());
-        assert!(matches!(
-            gate.resolve("u1", ticket, Resolution::Agree { button_id: "agree-btn".into() }),
-            Err(ResolveError::ButtonNotTapped { .. })
-        ));
-        gate.answer_prompt("u1", ticket, PromptAnswer::Accept).unwrap();
-        assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
-    });
+async fn return_pending_policy_hands_out_a_ticket_for_the_client(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
+    let PrivacyErrorKind::Pending { ticket, stage } = *err.kind() else { panic!("{err}") };
+    assert_eq!(stage, PendingStage::OfficialPrompt, "no listener: the client shows the official prompt");
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(json["ticket"], ticket.to_string());
+    let forged = gate.resolve("u1", ticket, Resolution::Agree { button_id: "agree-btn".into() }).await;
+    assert!(matches!(forged, Err(ResolveError::ButtonNotTapped { .. })));
+    gate.answer_prompt("u1", ticket, PromptAnswer::Accept).await.unwrap();
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
 }
 
-#[test]
-fn answer_prompt_needs_the_prompt_stage() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    let ticket = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().ticket().unwrap();
-    assert!(matches!(gate.answer_prompt("u1", ticket, PromptAnswer::Accept), Err(ResolveError::NotPrompting { .. })));
+async fn answer_prompt_needs_the_prompt_stage(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let rec = Recorder::install(&gate);
+    let ticket = gate.check("chooseLocation", LOC, "u1").await.unwrap_err().ticket().unwrap();
+    let early = gate.answer_prompt("u1", ticket, PromptAnswer::Accept).await;
+    assert!(matches!(early, Err(ResolveError::NotPrompting { .. })), "{early:?}");
     drop(rec.take());
     assert_eq!(gate.pending_ticket("u1"), Some((ticket, PendingStage::OfficialPrompt)));
-    gate.answer_prompt("u1", ticket, PromptAnswer::Accept).unwrap();
-    assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1"), Ok(()));
+    gate.answer_prompt("u1", ticket, PromptAnswer::Accept).await.unwrap();
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
 }
 
-#[test]
-fn combined_button_both_or_neither() {
-    let store = FlakyStore::default();
-    let gate =
-        Gate::builder("wx-demo", seed_guidelines()).clock(ManualClock::new(JULY_12)).store(store.clone()).build();
-    let ran = AtomicUsize::new(0);
+async fn combined_button_both_or_neither(env: Env) {
+    let store = FlakyStore::new(Arc::clone(&env.store));
+    let gate = env.builder().store(store.clone()).wait_policy(WaitPolicy::ReturnPending).build();
+    let ran = Arc::new(AtomicUsize::new(0));
     let phone = || {
-        gate.check_blocking("getPhoneNumber", LOC, "u1")?;
-        ran.fetch_add(1, Ordering::SeqCst);
-        Ok::<_, PrivacyError>("+86 138 0000 0000")
+        let (gate, ran) = (gate.clone(), Arc::clone(&ran));
+        async move {
+            gate.check("getPhoneNumber", LOC, "u1").await?;
+            ran.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, PrivacyError>("+86 138 0000 0000")
+        }
     };
 
     // The action fails: nothing recorded.
-    let r: Result<(), _> = gate.agree_with_action("u1", "phone-agree-btn", "getPhoneNumber", || Err("no phone"));
+    let r: Result<(), _> =
+        gate.agree_with_action_async("u1", "phone-agree-btn", "getPhoneNumber", async { Err("no phone") }).await;
     assert!(matches!(r, Err(CombinedError::Action("no phone"))));
-    assert!(gate.history_blocking("u1").unwrap().is_empty());
+    assert!(gate.history("u1").await.unwrap().is_empty());
 
     // The store fails: the action ran, but it is not reported as done and nothing was kept.
-    store.fail(true);
-    let r = gate.agree_with_action("u1", "phone-agree-btn", "getPhoneNumber", phone);
+    store.fail_writes(true);
+    let r = gate.agree_with_action_async("u1", "phone-agree-btn", "getPhoneNumber", phone()).await;
     assert!(matches!(r, Err(CombinedError::Store(_))));
-    store.fail(false);
-    assert!(gate.get_privacy_setting_blocking("u1").unwrap().need_authorization);
+    store.fail_writes(false);
+    assert!(gate.get_privacy_setting("u1").await.unwrap().need_authorization);
 
     // Both succeed.
-    let r = gate.agree_with_action("u1", "phone-agree-btn", "getPhoneNumber", phone);
+    let r = gate.agree_with_action_async("u1", "phone-agree-btn", "getPhoneNumber", phone()).await;
     assert_eq!(r.unwrap(), "+86 138 0000 0000");
     assert_eq!(ran.load(Ordering::SeqCst), 2);
-    let history = gate.history_blocking("u1").unwrap();
+    let history = gate.history("u1").await.unwrap();
     assert!(matches!(&history[..], [ConsentEvent::Agreed(r)]
         if r.source == ConsentSource::CombinedButton { button_id: "phone-agree-btn".into(), action: "getPhoneNumber".into() }));
-    assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1"), Ok(()));
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
 
     // An unregistered button runs nothing.
-    let r = gate.agree_with_action("u2", "nope", "getPhoneNumber", phone);
+    let r = gate.agree_with_action_async("u2", "nope", "getPhoneNumber", phone()).await;
     assert!(matches!(r, Err(CombinedError::Button(ResolveError::UnregisteredButton { .. }))));
     assert_eq!(ran.load(Ordering::SeqCst), 2);
 }
 
-#[test]
-fn privacy_setting_contract_and_listener_replacement() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let s = gate.get_privacy_setting_blocking("u1").unwrap();
+async fn privacy_setting_contract_and_listener_replacement(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let s = gate.get_privacy_setting("u1").await.unwrap();
     assert_eq!(
         serde_json::to_value(&s).unwrap(),
         serde_json::json!({"needAuthorization": true, "privacyContractName": "《示例小程序隐私保护指引》", "errMsg": "getPrivacySetting:ok"})
@@ -612,61 +645,177 @@ fn privacy_setting_contract_and_listener_replacement() {
     let c = gate.open_privacy_contract();
     assert_eq!(c.location, Some(ContractLocation::Url("https://example.com/privacy".into())));
 
-    let first = Recorder::default();
-    let second = Recorder::default();
-    first.install(&gate);
-    second.install(&gate);
-    assert!(gate.require_privacy_authorize_blocking("u1").is_err());
+    let first = Recorder::install(&gate);
+    let second = Recorder::install(&gate);
+    assert!(gate.require_privacy_authorize("u1").await.is_err());
     assert_eq!((first.count(), second.count()), (0, 1), "registering replaces the previous listener");
     assert_eq!(second.referrers(), ["requirePrivacyAuthorize"]);
 
-    gate.tap_agree_button_blocking("u1", "agree-btn").unwrap();
-    assert_eq!(gate.require_privacy_authorize_blocking("u1"), Ok(()));
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    assert_eq!(gate.require_privacy_authorize("u1").await, Ok(()));
 }
 
-#[test]
-fn nothing_declared_needs_no_authorization() {
-    let g = Guidelines::builder("x").build().unwrap();
-    let gate = Gate::builder("app", g).build();
-    assert!(!gate.get_privacy_setting_blocking("u").unwrap().need_authorization);
-    assert_eq!(gate.require_privacy_authorize_blocking("u"), Ok(()));
+// --- The authorization lifecycle ---
+
+/// README's flow (refused call → tap → call proceeds), then a new version: `getWeRunData` raises
+/// an event of its own.
+async fn a_new_version_raises_its_own_event_after_the_readme_flow(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let rec = Recorder::install(&gate);
+    assert!(gate.check("chooseLocation", LOC, "u1").await.unwrap_err().ticket().is_some());
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
+    assert_eq!(gate.pending_ticket("u1"), None, "the tap settled the authorization");
+
+    env.clock.set(JULY_14);
+    assert!(gate.check("getWeRunData", RUN, "u1").await.is_err());
+    assert_eq!(rec.referrers(), ["chooseLocation", "getWeRunData"]);
 }
 
-#[test]
-fn sync_calls_never_wait_for_a_person() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    // The listener keeps the resolver: a sync call returns pending at once.
-    let err = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
-    assert!(matches!(err.kind(), PrivacyErrorKind::Pending { stage: PendingStage::Listener, .. }));
-    // A second call joins the same authorization: same ticket, no new event.
-    let again = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
-    assert_eq!(again.ticket(), err.ticket());
-    assert_eq!(rec.count(), 1);
+/// One popup at a time: a call whose scopes the open authorization does not cover waits for it,
+/// then raises its own event with its own referrer.
+async fn a_call_for_other_scopes_waits_then_raises_its_own_event(env: Env) {
+    env.clock.set(JULY_14);
+    let gate = env.gate();
+    let rec = Recorder::install(&gate);
+    let g = gate.clone();
+    let location = tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await });
+    yield_until(|| rec.count() == 1).await;
+    let g = gate.clone();
+    let werun = tokio::spawn(async move { g.check("getWeRunData", RUN, "u1").await });
+    yield_until(|| gate.stats().waiting_calls == 2).await;
+    assert_eq!(rec.count(), 1, "no second popup while one is open");
+
+    rec.take().disagree().await.unwrap();
+    assert_eq!(location.await.unwrap().unwrap_err().errno(), Some(104));
+    yield_until(|| rec.count() == 2).await;
+    assert_eq!(rec.referrers(), ["chooseLocation", "getWeRunData"]);
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    rec.take().agree("agree-btn").unwrap();
+    assert_eq!(werun.await.unwrap(), Ok(()));
 }
 
-#[test]
-fn scoped_gates_do_not_leak_between_threads() {
-    let (a, _c1) = gate_at(JULY_12);
-    let (b, _c2) = gate_at(JULY_12);
-    a.tap_agree_button_blocking("u1", "agree-btn").unwrap();
-    with_gate(&a, || assert_eq!(current_gate().map(|g| g.app().to_owned()), Some("wx-demo".to_owned())));
-    let t = std::thread::spawn(move || with_gate(&b, || current_gate().is_some()));
-    assert!(t.join().unwrap());
-    assert!(current_gate().is_none(), "nothing installed here");
+/// The July 12 popup's `agree` arriving after werun took effect releases no `getWeRunData` call:
+/// the body runs only on a consent that covers werun.
+async fn an_old_agree_never_releases_a_call_its_consent_does_not_cover(env: Env) {
+    let gate = env.gate();
+    let rec = Recorder::install(&gate);
+    let g = gate.clone();
+    let location = tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await });
+    yield_until(|| rec.count() == 1).await;
+    let old = rec.take();
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    assert_eq!(location.await.unwrap(), Ok(()));
+
+    env.clock.set(JULY_14);
+    let g = gate.clone();
+    let werun = tokio::spawn(async move { g.check("getWeRunData", RUN, "u1").await });
+    yield_until(|| rec.count() == 2).await;
+    old.agree("agree-btn").unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(!werun.is_finished(), "the old agree released nothing");
+    let fresh = rec.take();
+    fresh.disagree().await.unwrap();
+    assert_eq!(werun.await.unwrap().unwrap_err().errno(), Some(104));
 }
 
-#[test]
-fn clear_ends_an_open_authorization() {
-    let (gate, _clock) = gate_at(JULY_12);
-    let rec = Recorder::default();
-    rec.install(&gate);
-    let ticket = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().ticket().unwrap();
-    let _kept = rec.take().defer();
-    gate.clear_blocking("u1").unwrap();
-    assert!(matches!(gate.resolve("u1", ticket, Resolution::Disagree), Err(ResolveError::UnknownTicket { .. })));
-    let again = gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err();
-    assert_ne!(again.ticket(), Some(ticket), "a new authorization");
-    assert_eq!(rec.count(), 2);
+/// A tap records consent and settles the open authorization; a resolver dropped afterwards shows
+/// no official prompt.
+async fn a_tap_settles_the_open_authorization_and_no_prompt_follows(env: Env) {
+    let prompt = Arc::new(ScriptedPrompt::new([]));
+    let gate = env.builder().official_prompt(Arc::clone(&prompt)).build();
+    let rec = Recorder::install(&gate);
+    let g = gate.clone();
+    let call = tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await });
+    yield_until(|| rec.count() == 1).await;
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    assert_eq!(call.await.unwrap(), Ok(()));
+    drop(rec.take());
+    assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
+    assert_eq!(prompt.shown(), 0, "no prompt for a user who agreed");
+}
+
+/// No listener, no official prompt, `Wait { timeout: None }`: the call ends when its
+/// authorization expires, and nothing stays behind.
+async fn the_default_configuration_never_waits_without_bound(env: Env) {
+    let gate = env.gate();
+    let g = gate.clone();
+    let call = tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await });
+    yield_until(|| gate.stats().waiting_calls == 1).await;
+    env.clock.advance(DEFAULT_AUTHORIZATION_TTL);
+    let err = call.await.unwrap().unwrap_err();
+    assert_eq!(*err.kind(), PrivacyErrorKind::Unanswered);
+    assert_eq!(err.errno(), Some(104));
+    assert_eq!(gate.stats().open_tickets, 0);
+    assert_eq!(gate.stats().waiting_calls, 0);
+}
+
+/// A refusal that arrives after the authorization was decided starts no hold and records nothing.
+async fn a_refusal_of_a_settled_authorization_starts_no_hold(env: Env) {
+    let prompt = Arc::new(ScriptedPrompt::new([None, None]));
+    let gate = env.builder().official_prompt(Arc::clone(&prompt)).wait_policy(WaitPolicy::ReturnPending).build();
+    assert!(gate.check("chooseLocation", LOC, "u1").await.is_err());
+    let responder = prompt.take_open().pop().unwrap();
+    gate.clear("u1").await.unwrap();
+    let late = responder.answer(PromptAnswer::Refuse(PromptStyle::Direct)).await;
+    assert!(matches!(late, Err(ResolveError::AlreadySettled { .. })), "{late:?}");
+    let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
+    assert!(matches!(err.kind(), PrivacyErrorKind::Pending { .. }), "no hold: {err}");
+    let history = gate.history("u1").await.unwrap();
+    assert!(history.iter().all(|e| !matches!(e, ConsentEvent::Refused { .. })), "{history:?}");
+}
+
+/// Tickets die with their authorization; a client's prompt answer is refused when the server
+/// shows the prompt itself.
+async fn tickets_expire_with_their_authorization(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).authorization_ttl(Duration::from_secs(60)).build();
+    let ticket = gate.check("chooseLocation", LOC, "u1").await.unwrap_err().ticket().unwrap();
+    assert_eq!(ticket.to_string().len(), 32);
+    env.clock.advance(Duration::from_secs(60));
+    let late = gate.answer_prompt("u1", ticket, PromptAnswer::Accept).await;
+    assert!(matches!(late, Err(ResolveError::UnknownTicket { .. })), "{late:?}");
+    assert!(gate.history("u1").await.unwrap().is_empty());
+    let fresh = gate.check("chooseLocation", LOC, "u1").await.unwrap_err().ticket().unwrap();
+    assert_ne!(fresh, ticket);
+
+    let server =
+        env.builder().wait_policy(WaitPolicy::ReturnPending).official_prompt(ScriptedPrompt::new([None])).build();
+    let t = server.check("chooseLocation", LOC, "u2").await.unwrap_err().ticket().unwrap();
+    let client = server.answer_prompt("u2", t, PromptAnswer::Accept).await;
+    assert!(matches!(client, Err(ResolveError::PromptIsServerSide { .. })), "{client:?}");
+}
+
+/// A stored consent names its version by identity: other versions added or removed around it
+/// change nothing, and once its own version is gone it covers nothing.
+async fn a_consent_is_bound_to_its_version_by_identity(env: Env) {
+    let gate = env.gate();
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+
+    let inserted = Guidelines::builder("《示例小程序隐私保护指引》")
+        .contract_url("https://example.com/privacy")
+        .version(Timestamp::utc(2023, 7, 1, 0, 0, 0), ["location"])
+        .version(JULY_11, ["chosen_location"])
+        .version(JULY_13, ["chosen_location", "werun"])
+        .agree_button("agree-btn")
+        .build()
+        .unwrap();
+    let g2 = Gate::builder("wx-demo", inserted).clock(env.clock.clone()).store(Arc::clone(&env.store)).build();
+    assert_eq!(g2.check("chooseLocation", LOC, "u1").await, Ok(()), "an older version inserted: same consent");
+
+    let removed = Guidelines::builder("《示例小程序隐私保护指引》")
+        .version(Timestamp::utc(2023, 7, 1, 0, 0, 0), ["chosen_location", "werun"])
+        .version(JULY_13, ["chosen_location", "werun"])
+        .agree_button("agree-btn")
+        .build()
+        .unwrap();
+    let g3 = Gate::builder("wx-demo", removed)
+        .clock(env.clock.clone())
+        .store(Arc::clone(&env.store))
+        .wait_policy(WaitPolicy::ReturnPending)
+        .build();
+    assert!(g3.get_privacy_setting("u1").await.unwrap().need_authorization, "its version is gone: asked again");
+    let err = g3.check("chooseLocation", LOC, "u1").await.unwrap_err();
+    assert!(matches!(err.kind(), PrivacyErrorKind::Pending { .. }), "{err}");
+    let err = g3.check("getWeRunData", RUN, "u1").await.unwrap_err();
+    assert!(matches!(err.kind(), PrivacyErrorKind::Pending { .. }), "never another version's scopes: {err}");
 }

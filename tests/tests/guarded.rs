@@ -66,7 +66,7 @@ fn gate() -> (Gate, ManualClock) {
 #[test]
 fn consented_call_runs_the_body_once_and_refused_never() {
     let (gate, _clock) = gate();
-    gate.on_need_privacy_authorization(|r: Resolver, _| r.disagree().unwrap());
+    gate.on_need_privacy_authorization(|r: Resolver, _| r.disagree_blocking().unwrap());
     with_gate(&gate, || {
         let before = BODY_RUNS.load(Ordering::SeqCst);
         let err = choose_location("u1").unwrap_err();

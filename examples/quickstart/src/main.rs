@@ -84,7 +84,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         resolver.exposure();
         if refuse.load(Ordering::SeqCst) {
             println!("   the user taps 'disagree'");
-            if let Err(e) = resolver.disagree() {
+            if let Err(e) = resolver.disagree_blocking() {
                 eprintln!("   disagree not recorded: {e}");
             }
             return;
@@ -110,12 +110,19 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
         step(3, "the user taps <button id=\"agree-btn\" open-type=\"agreePrivacyAuthorization\">");
         let record = gate.tap_agree_button_blocking(USER, "agree-btn")?;
-        println!("   consent recorded: version {}, at {}, referrer {:?}", record.version, record.at, record.referrer);
+        let version = record.version.as_ref().and_then(|id| gate.guidelines().version_by_id(id));
+        println!(
+            "   consent recorded: version {} ({}), at {}, referrer {:?}",
+            version.map_or(0, |v| v.number),
+            record.version.map_or_else(|| "none".to_owned(), |id| id.to_string()),
+            record.at,
+            record.referrer
+        );
         match take_resolver() {
             Some(r) => r.agree("agree-btn").map_err(|e| e.error)?,
             None => {
                 if let Some(t) = ticket {
-                    gate.resolve(USER, t, Resolution::Agree { button_id: "agree-btn".into() })?;
+                    gate.resolve_blocking(USER, t, Resolution::Agree { button_id: "agree-btn".into() })?;
                 }
             }
         }

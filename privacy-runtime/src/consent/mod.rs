@@ -1,25 +1,24 @@
-//! Consent as evidence: the records, the store trait and the in-memory store.
+//! Consent as evidence: the records and events, the store contract and the in-memory store.
 //!
 //! Every change is appended as a [`ConsentEvent`]; nothing is updated in place or deleted, so the
 //! history of a user (who, when, which guideline version, which button, which API asked) is
 //! always there to show.
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
+mod memory;
+mod store;
+
+pub use memory::MemoryStore;
+pub use store::{BoxFuture, ConsentStore};
 
 use crate::clock::Timestamp;
-use crate::error::StoreError;
+use crate::guidelines::VersionId;
 use crate::prompt::PromptStyle;
 use crate::subject::Subject;
-
-/// A boxed, sendable future, the return type of the store's methods.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// How a consent was given.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[non_exhaustive]
 pub enum ConsentSource {
     /// An `agreePrivacyAuthorization` button.
     AgreeButton {
@@ -39,13 +38,14 @@ pub enum ConsentSource {
 
 /// One agreement of one user.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ConsentRecord {
     /// Who agreed.
     pub subject: Subject,
     /// When.
     pub at: Timestamp,
-    /// The guideline version in effect then; 0 when none was.
-    pub version: u32,
+    /// The guideline version in effect then, by identity; `None` when none was.
+    pub version: Option<VersionId>,
     /// Through which button or prompt.
     pub source: ConsentSource,
     /// The API whose call asked for it, if one did.
@@ -55,6 +55,7 @@ pub struct ConsentRecord {
 /// One entry of a user's consent history.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "event")]
+#[non_exhaustive]
 pub enum ConsentEvent {
     /// The user agreed.
     Agreed(ConsentRecord),
@@ -86,83 +87,24 @@ impl ConsentEvent {
             ConsentEvent::Refused { subject, .. } | ConsentEvent::Cleared { subject, .. } => subject,
         }
     }
+
+    /// When it happened.
+    pub fn at(&self) -> Timestamp {
+        match self {
+            ConsentEvent::Agreed(r) => r.at,
+            ConsentEvent::Refused { at, .. } | ConsentEvent::Cleared { at, .. } => *at,
+        }
+    }
 }
 
-/// Where consent is kept. Methods return futures so that durable, networked stores fit behind
-/// the same trait; the runtime awaits them in async calls and drives them to completion in sync
-/// calls, so a store's futures must not depend on a particular executor's context.
-///
-/// A store appends and never forgets: [`current`](ConsentStore::current) is derived from the
-/// history.
-pub trait ConsentStore: Send + Sync + 'static {
-    /// Appends `event` to the history of `app`. Returns only once the event is durable.
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>>;
-
-    /// The consent in force for `subject`: the latest agreement not followed by a clear.
-    fn current<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>>;
-
-    /// Every event of `subject`, oldest first.
-    fn history<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>>;
-}
-
-/// The consent in force after `history`.
+/// The consent in force after `history`: the latest agreement not followed by a clear. Stores
+/// derive [`ConsentStore::current`] with it.
 pub fn current_of(history: &[ConsentEvent]) -> Option<ConsentRecord> {
     history.iter().rev().find_map(|e| match e {
         ConsentEvent::Agreed(r) => Some(Some(r.clone())),
         ConsentEvent::Cleared { .. } => Some(None),
         ConsentEvent::Refused { .. } => None,
     })?
-}
-
-/// A store in memory, for tests and single-process demos. Its history lasts as long as the
-/// process.
-#[derive(Default)]
-pub struct MemoryStore {
-    events: Mutex<HashMap<(String, Subject), Vec<ConsentEvent>>>,
-}
-
-impl MemoryStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<(String, Subject), Vec<ConsentEvent>>) -> T) -> T {
-        f(&mut self.events.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-}
-
-impl ConsentStore for MemoryStore {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.with(|m| m.entry((app.to_owned(), event.subject().clone())).or_default().push(event.clone()));
-        Box::pin(std::future::ready(Ok(())))
-    }
-
-    fn current<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
-        let r = self.with(|m| m.get(&(app.to_owned(), subject.clone())).and_then(|h| current_of(h)));
-        Box::pin(std::future::ready(Ok(r)))
-    }
-
-    fn history<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
-        let r = self.with(|m| m.get(&(app.to_owned(), subject.clone())).cloned().unwrap_or_default());
-        Box::pin(std::future::ready(Ok(r)))
-    }
 }
 
 #[cfg(test)]
@@ -173,7 +115,7 @@ mod tests {
         ConsentEvent::Agreed(ConsentRecord {
             subject: Subject::from("u"),
             at: Timestamp::from_unix_millis(at),
-            version: 1,
+            version: None,
             source: ConsentSource::OfficialPrompt,
             referrer: None,
         })

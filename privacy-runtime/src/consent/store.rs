@@ -1,0 +1,65 @@
+//! The store contract: where consent events are appended and read back.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::{ConsentEvent, ConsentRecord};
+use crate::error::StoreError;
+use crate::subject::Subject;
+
+/// A boxed, sendable future, the return type of the store's methods.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where consent is kept.
+///
+/// Methods return futures, so durable and networked stores fit behind the trait, and those
+/// futures may need the executor they were created on: a store built on sqlx or
+/// tokio-postgres awaits tokio's I/O and timers. The gate awaits them in its `async` methods;
+/// its `_blocking` twins use the tokio runtime they run on (or the one the gate was built on),
+/// and refuse, naming the async form, where they would have to block a current-thread runtime.
+///
+/// A store appends and never forgets: [`current`](ConsentStore::current) is derived from the
+/// history ([`current_of`](crate::current_of) does it for a store that keeps events in order).
+///
+/// `Arc<S>` is a store when `S` is, so a test can keep a handle on the store it installed.
+pub trait ConsentStore: Send + Sync + 'static {
+    /// Appends `event` to the history of `app`. Returns only once the event is durable.
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The consent in force for `subject`: the latest agreement not followed by a clear.
+    fn current<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>>;
+
+    /// Every event of `subject`, oldest first.
+    fn history<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>>;
+}
+
+impl<S: ConsentStore + ?Sized> ConsentStore for Arc<S> {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+        (**self).append(app, event)
+    }
+
+    fn current<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
+        (**self).current(app, subject)
+    }
+
+    fn history<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+        (**self).history(app, subject)
+    }
+}

@@ -1,0 +1,327 @@
+//! Every consent change: a tap of the agree button, a combined button, the answers to an
+//! authorization, and a clear. Each one is written to the store first, under the user's write
+//! lock, then shown in the snapshot, then applied to the user's open authorization; a change the
+//! store does not take is not acknowledged.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use super::authorization::{AgreeCheck, Authorization, Outcome};
+use super::resolver::{CombinedError, Resolution, ResolveError};
+use super::{Gate, provisional};
+use crate::consent::{ConsentEvent, ConsentRecord, ConsentSource};
+use crate::error::{PendingStage, StoreError};
+use crate::prompt::PromptAnswer;
+use crate::scope::ScopeSet;
+use crate::subject::{AsSubject, Subject};
+use crate::ticket::Ticket;
+
+impl Gate {
+    pub(super) fn check_button(&self, button_id: &str) -> Result<(), ResolveError> {
+        let g = &self.inner.guidelines;
+        if g.is_agree_button(button_id) {
+            return Ok(());
+        }
+        Err(ResolveError::UnregisteredButton {
+            button_id: button_id.to_owned(),
+            suggestion: privacy_spec::closest(button_id, g.agree_buttons().iter().map(String::as_str))
+                .map(str::to_owned),
+        })
+    }
+
+    fn new_record(&self, subject: &Subject, source: ConsentSource, referrer: Option<&str>) -> ConsentRecord {
+        let now = self.inner.clock.now();
+        ConsentRecord {
+            subject: subject.clone(),
+            at: now,
+            version: self.inner.guidelines.version_in_effect(now).map(|v| v.id),
+            source,
+            referrer: referrer.map(str::to_owned),
+        }
+    }
+
+    /// Makes a stored agreement visible (call with the user's write lock held): the snapshot,
+    /// the hold lifted, the tap noted on the open authorization, which is settled if the new
+    /// consent covers it.
+    fn apply_agreement(&self, record: &ConsentRecord, button_id: Option<&str>) {
+        let covered = self.covered_by(Some(record));
+        self.inner.snapshots.set(&record.subject, covered, false);
+        self.inner.auths.lift_hold(&record.subject);
+        if let Some(open) = self.inner.auths.open_of(&record.subject) {
+            if let Some(id) = button_id {
+                open.note_tap(id);
+            }
+            if open.scopes.is_subset(covered.intersection(self.in_effect_now())) {
+                self.inner.auths.settle(&open, Outcome::Agreed);
+            }
+        }
+    }
+
+    /// Appends an agreement and applies it, under the user's write lock.
+    async fn record_agreement(&self, record: &ConsentRecord, button_id: Option<&str>) -> Result<(), StoreError> {
+        let _w = self.inner.writes.lock(&record.subject).await;
+        self.inner.store.append(&self.inner.app, &ConsentEvent::Agreed(record.clone())).await?;
+        self.apply_agreement(record, button_id);
+        Ok(())
+    }
+
+    /// The agree button was tapped (`bindagreeprivacyauthorization`): records the user's consent
+    /// to the guidelines in effect. An open authorization of the user that the consent covers is
+    /// settled, and its waiting calls proceed; a later `agree` naming this button is accepted.
+    pub async fn tap_agree_button(
+        &self,
+        subject: impl AsSubject,
+        button_id: &str,
+    ) -> Result<ConsentRecord, ResolveError> {
+        self.check_button(button_id)?;
+        let subject = subject.as_subject().to_owned();
+        let referrer = self.inner.auths.open_of(&subject).map(|a| Arc::clone(&a.referrer));
+        let source = ConsentSource::AgreeButton { button_id: button_id.to_owned() };
+        let record = self.new_record(&subject, source, referrer.as_deref());
+        self.record_agreement(&record, Some(button_id)).await?;
+        Ok(record)
+    }
+
+    /// [`tap_agree_button`](Self::tap_agree_button) for sync code.
+    pub fn tap_agree_button_blocking(
+        &self,
+        subject: impl AsSubject,
+        button_id: &str,
+    ) -> Result<ConsentRecord, ResolveError> {
+        let blocker = self.blocker().map_err(|_| StoreError::blocking_in_async("Gate::tap_agree_button"))?;
+        blocker.run(self.tap_agree_button(subject, button_id))
+    }
+
+    /// The record and coverage of a combined button's consent, before its action runs.
+    fn combined_record(&self, subject: &Subject, button_id: &str, action: &str) -> (ConsentRecord, ScopeSet) {
+        let referrer = self.inner.auths.open_of(subject).map(|a| Arc::clone(&a.referrer));
+        let source = ConsentSource::CombinedButton { button_id: button_id.to_owned(), action: action.to_owned() };
+        let record = self.new_record(subject, source, referrer.as_deref());
+        let covers = self.covered_by(Some(&record));
+        (record, covers)
+    }
+
+    /// A combined button (`getPhoneNumber|agreePrivacyAuthorization`): runs `action` as if the
+    /// user had agreed, then records the consent. Both happen or neither is reported as done:
+    /// a failed action records nothing, and a consent the store cannot keep discards the
+    /// action's result.
+    pub fn agree_with_action<T, E>(
+        &self,
+        subject: impl AsSubject,
+        button_id: &str,
+        action: &str,
+        f: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, CombinedError<E>> {
+        self.check_button(button_id).map_err(CombinedError::Button)?;
+        // Known before the action runs: an action is never run for a consent that cannot be
+        // written from here.
+        let blocker = self
+            .blocker()
+            .map_err(|_| CombinedError::Store(StoreError::blocking_in_async("Gate::agree_with_action_async")))?;
+        let subject = subject.as_subject().to_owned();
+        let (record, covers) = self.combined_record(&subject, button_id, action);
+        let value = provisional::with(self.id(), &subject, covers, f).map_err(CombinedError::Action)?;
+        blocker.run(self.record_agreement(&record, Some(button_id))).map_err(CombinedError::Store)?;
+        Ok(value)
+    }
+
+    /// [`agree_with_action`](Self::agree_with_action) for an async action.
+    pub async fn agree_with_action_async<T, E, F>(
+        &self,
+        subject: impl AsSubject,
+        button_id: &str,
+        action: &str,
+        fut: F,
+    ) -> Result<T, CombinedError<E>>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        self.check_button(button_id).map_err(CombinedError::Button)?;
+        let subject = subject.as_subject().to_owned();
+        let (record, covers) = self.combined_record(&subject, button_id, action);
+        let value = provisional::Provisional::new(self.id(), subject.clone(), covers, fut)
+            .await
+            .map_err(CombinedError::Action)?;
+        self.record_agreement(&record, Some(button_id)).await.map_err(CombinedError::Store)?;
+        Ok(value)
+    }
+
+    /// Clears the user's consent (the mini program was removed from "recently used"). The history
+    /// keeps the clear; an open authorization of the user fails with errno 104; the next call asks
+    /// again.
+    pub async fn clear(&self, subject: impl AsSubject) -> Result<(), StoreError> {
+        let subject = subject.as_subject().to_owned();
+        let _w = self.inner.writes.lock(&subject).await;
+        let event = ConsentEvent::Cleared { subject: subject.clone(), at: self.inner.clock.now() };
+        self.inner.store.append(&self.inner.app, &event).await?;
+        self.inner.snapshots.set(&subject, ScopeSet::EMPTY, false);
+        self.inner.auths.lift_hold(&subject);
+        if let Some(open) = self.inner.auths.open_of(&subject) {
+            self.inner.auths.settle(&open, Outcome::Cleared);
+        }
+        Ok(())
+    }
+
+    /// [`clear`](Self::clear) for sync code.
+    pub fn clear_blocking(&self, subject: impl AsSubject) -> Result<(), StoreError> {
+        self.blocker().map_err(|_| StoreError::blocking_in_async("Gate::clear"))?.run(self.clear(subject))
+    }
+
+    /// The user's consent history, oldest first.
+    pub async fn history(&self, subject: impl AsSubject) -> Result<Vec<ConsentEvent>, StoreError> {
+        let subject = subject.as_subject().to_owned();
+        self.inner.store.history(&self.inner.app, &subject).await
+    }
+
+    /// [`history`](Self::history) for sync code.
+    pub fn history_blocking(&self, subject: impl AsSubject) -> Result<Vec<ConsentEvent>, StoreError> {
+        self.blocker().map_err(|_| StoreError::blocking_in_async("Gate::history"))?.run(self.history(subject))
+    }
+
+    fn authorization(&self, subject: impl AsSubject, ticket: Ticket) -> Result<Arc<Authorization>, ResolveError> {
+        let subject = subject.as_subject().to_owned();
+        self.inner.auths.lookup(&subject, ticket, self.now()).ok_or(ResolveError::UnknownTicket { ticket })
+    }
+
+    /// Resolves a pending authorization by its ticket: the resolver's events sent by a client
+    /// that shows the app's own popup. `Disagree` returns once the refusal is stored.
+    pub async fn resolve(
+        &self,
+        subject: impl AsSubject,
+        ticket: Ticket,
+        resolution: Resolution,
+    ) -> Result<(), ResolveError> {
+        let auth = self.authorization(subject, ticket)?;
+        match resolution {
+            Resolution::ExposureAuthorization => {
+                auth.set_exposed();
+                Ok(())
+            }
+            Resolution::Agree { button_id } => self.agree_authorization(&auth, &button_id),
+            Resolution::Disagree => self.refuse(&auth, None).await,
+        }
+    }
+
+    /// [`resolve`](Self::resolve) for sync code.
+    pub fn resolve_blocking(
+        &self,
+        subject: impl AsSubject,
+        ticket: Ticket,
+        resolution: Resolution,
+    ) -> Result<(), ResolveError> {
+        let blocker = self.blocker().map_err(|_| StoreError::blocking_in_async("Gate::resolve"))?;
+        blocker.run(self.resolve(subject, ticket, resolution))
+    }
+
+    /// `agree` naming `button_id` for `auth`.
+    pub(super) fn agree_authorization(&self, auth: &Authorization, button_id: &str) -> Result<(), ResolveError> {
+        self.check_button(button_id)?;
+        match auth.check_agree(button_id) {
+            AgreeCheck::NotTapped => Err(ResolveError::ButtonNotTapped { button_id: button_id.to_owned() }),
+            AgreeCheck::Settled => Err(ResolveError::AlreadySettled { ticket: auth.ticket }),
+            AgreeCheck::Accept => {
+                // Already settled by the tap, or released now: the calls re-check their scopes.
+                self.inner.auths.settle(auth, Outcome::Agreed);
+                Ok(())
+            }
+        }
+    }
+
+    /// Answers the official prompt of a pending authorization, for clients that show it
+    /// themselves. Refused when the server installed its own [`OfficialPrompt`](crate::OfficialPrompt).
+    pub async fn answer_prompt(
+        &self,
+        subject: impl AsSubject,
+        ticket: Ticket,
+        answer: PromptAnswer,
+    ) -> Result<(), ResolveError> {
+        let auth = self.authorization(subject, ticket)?;
+        if self.inner.prompt.is_some() {
+            return Err(ResolveError::PromptIsServerSide { ticket });
+        }
+        self.drive(&auth);
+        if auth.stage() != PendingStage::OfficialPrompt {
+            return Err(ResolveError::NotPrompting { ticket });
+        }
+        self.answer_authorization(&auth, answer).await
+    }
+
+    /// [`answer_prompt`](Self::answer_prompt) for sync code.
+    pub fn answer_prompt_blocking(
+        &self,
+        subject: impl AsSubject,
+        ticket: Ticket,
+        answer: PromptAnswer,
+    ) -> Result<(), ResolveError> {
+        let blocker = self.blocker().map_err(|_| StoreError::blocking_in_async("Gate::answer_prompt"))?;
+        blocker.run(self.answer_prompt(subject, ticket, answer))
+    }
+
+    pub(super) async fn answer_authorization(
+        &self,
+        auth: &Arc<Authorization>,
+        answer: PromptAnswer,
+    ) -> Result<(), ResolveError> {
+        match answer {
+            PromptAnswer::Accept => self.accept(auth).await,
+            PromptAnswer::Refuse(style) => self.refuse(auth, Some(style)).await,
+        }
+    }
+
+    /// The official prompt accepted: reserve the authorization, store the consent, then apply
+    /// it. A clear cannot slip in between (it waits for the user's write lock).
+    async fn accept(&self, auth: &Arc<Authorization>) -> Result<(), ResolveError> {
+        let _w = self.inner.writes.lock(&auth.subject).await;
+        let claim = auth.claim().map_err(|_| ResolveError::AlreadySettled { ticket: auth.ticket })?;
+        let record = self.new_record(&auth.subject, ConsentSource::OfficialPrompt, Some(&auth.referrer));
+        let stored = self.inner.store.append(&self.inner.app, &ConsentEvent::Agreed(record.clone())).await;
+        let result = match stored {
+            Ok(()) => {
+                self.apply_agreement(&record, None);
+                self.inner.auths.settle(auth, Outcome::Agreed);
+                Ok(())
+            }
+            Err(e) => {
+                self.inner.auths.settle(auth, Outcome::StoreFailed(e.message().to_owned()));
+                Err(e.into())
+            }
+        };
+        claim.done();
+        result
+    }
+
+    /// A refusal (`disagree`, or the official prompt refused in `style`): reserve the
+    /// authorization, store the refusal, then fail its calls and (for the official prompt) start
+    /// the hold. Nothing starts for an authorization that was already decided.
+    pub(super) async fn refuse(
+        &self,
+        auth: &Arc<Authorization>,
+        style: Option<crate::prompt::PromptStyle>,
+    ) -> Result<(), ResolveError> {
+        let _w = self.inner.writes.lock(&auth.subject).await;
+        let claim = auth.claim().map_err(|_| ResolveError::AlreadySettled { ticket: auth.ticket })?;
+        let now = self.inner.clock.now();
+        let event = ConsentEvent::Refused {
+            subject: auth.subject.clone(),
+            at: now,
+            style,
+            referrer: auth.referrer.to_string(),
+        };
+        let result = match self.inner.store.append(&self.inner.app, &event).await {
+            Ok(()) => {
+                if let Some(style) = style {
+                    let until = now.plus(self.inner.refusal_hold);
+                    self.inner.auths.set_hold(&auth.subject, until, style, now, self.inner.ttl);
+                }
+                self.inner.auths.settle(auth, Outcome::Refused(style));
+                Ok(())
+            }
+            Err(e) => {
+                self.inner.auths.settle(auth, Outcome::StoreFailed(e.message().to_owned()));
+                Err(e.into())
+            }
+        };
+        claim.done();
+        result
+    }
+}
