@@ -64,7 +64,7 @@ pub(crate) enum TicketSource {
     Os,
     /// A predictable sequence from a seed, for tests.
     #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
-    Seeded(Mutex<u128>),
+    Seeded(Box<Mutex<u128>>),
 }
 
 impl TicketSource {

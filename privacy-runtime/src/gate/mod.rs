@@ -250,7 +250,7 @@ impl GateBuilder {
     /// one ticket gives away the next.
     #[cfg(feature = "test-util")]
     pub fn ticket_seed(mut self, seed: u64) -> Self {
-        self.tickets = TicketSource::Seeded(crate::sync::Mutex::new(u128::from(seed)));
+        self.tickets = TicketSource::Seeded(Box::new(crate::sync::Mutex::new(u128::from(seed))));
         self
     }
 

@@ -153,8 +153,13 @@ impl Gate {
         let subject = subject.as_subject().to_owned();
         let _w = self.inner.writes.lock(&subject).await;
         let event = ConsentEvent::Cleared { subject: subject.clone(), at: self.inner.clock.now() };
-        self.inner.store.append(&self.inner.app, &event).await?;
-        self.inner.snapshots.set(&subject, ScopeSet::EMPTY, false);
+        // A withdrawal is shown before it is stored, so no call passes on a consent the store no
+        // longer holds; a grant is shown only after (`apply_agreement`).
+        let before = self.inner.snapshots.withdraw(&subject);
+        if let Err(e) = self.inner.store.append(&self.inner.app, &event).await {
+            self.inner.snapshots.restore(&subject, before);
+            return Err(e);
+        }
         self.inner.auths.lift_hold(&subject);
         if let Some(open) = self.inner.auths.open_of(&subject) {
             self.inner.auths.settle(&open, Outcome::Cleared);

@@ -130,6 +130,34 @@ impl Snapshots {
     }
 }
 
+impl Snapshots {
+    /// Sets `subject`'s snapshot to cover nothing; returns what it was (`None`: not loaded).
+    pub(crate) fn withdraw(&self, subject: &Subject) -> Option<ScopeSet> {
+        let before = self.get(subject.as_ref());
+        self.set(subject, ScopeSet::EMPTY, false);
+        before
+    }
+
+    /// Puts back what [`withdraw`](Self::withdraw) returned, after the store refused the change.
+    pub(crate) fn restore(&self, subject: &Subject, before: Option<ScopeSet>) {
+        match before {
+            Some(covered) => self.set(subject, covered, false),
+            None => {
+                let h = subject.as_ref().hash64();
+                let mut shard = self.shard(h).write().unwrap_or_else(PoisonError::into_inner);
+                if let Some(bucket) = shard.get_mut(&h) {
+                    bucket.retain(|(s, _)| s != subject);
+                    if bucket.is_empty() {
+                        shard.remove(&h);
+                    }
+                }
+                drop(shard);
+                self.epoch.fetch_add(1, Ordering::Release);
+            }
+        }
+    }
+}
+
 /// One async lock per user with a write in flight: store append and snapshot update happen in
 /// the same order for every change of one user, so the snapshot never ends on an older state
 /// than the store's. Entries are removed when their last holder leaves.
