@@ -107,7 +107,7 @@ impl PrivacyErrorKind {
                 "privacy authorization pending (ticket {ticket}); show the privacy popup, resolve the ticket, then call again"
             ),
             PrivacyErrorKind::BlockingInAsync { use_instead } => format!(
-                "privacy check needs the consent store, and a blocking call cannot wait for it on a current-thread async runtime; call {use_instead} with .await (make the guarded function async), or run on a multi-thread runtime"
+                "privacy check needs the consent store, and a blocking call cannot wait for it on a current-thread async runtime; call {use_instead} with .await, or run on a multi-thread runtime"
             ),
             PrivacyErrorKind::TicketUnavailable { message } => {
                 format!("privacy authorization could not be opened ({message}); the call was refused, retry")

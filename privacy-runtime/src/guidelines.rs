@@ -67,6 +67,17 @@ pub struct VersionId {
 }
 
 impl VersionId {
+    /// A version's identity from its parts, as a store reads them back.
+    pub fn from_parts(published_at: Timestamp, digest: [u8; 32]) -> Self {
+        VersionId { published_at, digest }
+    }
+
+    /// A version's identity from its publish time and the 64 hex digits of
+    /// [`digest_hex`](Self::digest_hex); `None` if the digits are not that.
+    pub fn from_hex(published_at: Timestamp, digest_hex: &str) -> Option<Self> {
+        VersionId::parse_hex(digest_hex).map(|digest| VersionId { published_at, digest })
+    }
+
     /// When the version was published.
     pub fn published_at(&self) -> Timestamp {
         self.published_at

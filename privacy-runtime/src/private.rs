@@ -94,16 +94,28 @@ pub fn check(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result
 
 #[inline(never)]
 fn check_out_of_line(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
-    match fast_or_slow(site, subject)? {
-        None => Ok(()),
-        Some(slow) => slow_path(site, slow),
-    }
+    // The consented call of a scoped gate or of the ambient subject, answered under the context's
+    // borrow with nothing to move out; everything else takes the cold path.
+    let allowed =
+        |gate: &Gate, s: SubjectRef<'_>| site.required(gate.guidelines()).is_some_and(|r| gate.fast_allows(r, s));
+    let consented = context::with_current(|gate| {
+        gate.is_some_and(|gate| match subject {
+            Some(s) => allowed(gate, s),
+            None => context::with_ambient(|a| a.is_some_and(|s| allowed(gate, s))),
+        })
+    });
+    if consented { Ok(()) } else { slow_path(site, subject) }
 }
 
 #[cold]
 #[inline(never)]
-fn slow_path(site: &CallSite, slow: Slow) -> Result<(), PrivacyError> {
-    slow.gate.authorize_blocking(site.api(), slow.required, slow.subject, "the function as an `async fn`")
+fn slow_path(site: &CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
+    match fast_or_slow(site, subject)? {
+        None => Ok(()),
+        Some(slow) => {
+            slow.gate.authorize_blocking(site.api(), slow.required, slow.subject, "this function as an `async fn`")
+        }
+    }
 }
 
 /// The check before an async guarded body.

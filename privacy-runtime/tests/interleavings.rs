@@ -57,7 +57,7 @@ enum Entry {
 type Log = Arc<Mutex<Vec<Entry>>>;
 
 /// A store in memory whose history is the log itself, so an append and its place in the log
-/// are one step.
+/// are one step; a write yields before it lands.
 struct LoggedStore {
     log: Log,
 }
@@ -76,8 +76,12 @@ impl LoggedStore {
 
 impl ConsentStore for LoggedStore {
     fn append<'a>(&'a self, _app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.log.lock().unwrap().push(Entry::Stored(event.clone()));
-        Box::pin(std::future::ready(Ok(())))
+        Box::pin(async move {
+            // A write takes time: other tasks run while it is on its way.
+            future::yield_now().await;
+            self.log.lock().unwrap().push(Entry::Stored(event.clone()));
+            Ok(())
+        })
     }
     fn current<'a>(
         &'a self,

@@ -369,3 +369,153 @@ fn a_clear_during_a_prompt_accept_is_ordered_after_it() {
         assert!(gate.get_privacy_setting("u1").await.unwrap().need_authorization, "the clear came last");
     });
 }
+
+// --- Edges found in review ---
+
+#[test]
+fn a_plain_thread_reads_a_tokio_store_through_the_gates_runtime() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let gate = rt.block_on(async { Gate::builder("wx-demo", guidelines()).store(TokioStore::default()).build() });
+    let g = gate.clone();
+    let setting = std::thread::spawn(move || g.get_privacy_setting_blocking("u2").map(|s| s.need_authorization));
+    assert!(setting.join().unwrap().unwrap(), "a user never seen, read from the store");
+    let g = gate.clone();
+    let call = std::thread::spawn(move || g.check_blocking("chooseLocation", LOC, "u3"));
+    assert!(call.join().unwrap().unwrap_err().ticket().is_some());
+}
+
+#[test]
+fn a_writer_abandoned_after_the_expiry_lets_its_waiting_call_end() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let clock = ManualClock::new(JULY_12);
+        let store = Arc::new(GatedStore { inner: MemoryStore::new(), open: tokio::sync::Semaphore::new(0) });
+        let gate = Gate::builder("wx-demo", guidelines()).clock(clock.clone()).store(Arc::clone(&store)).build();
+        let g = gate.clone();
+        let call = tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await });
+        while gate.stats().waiting_calls == 0 {
+            tokio::task::yield_now().await;
+        }
+        let (ticket, stage) = gate.pending_ticket("u1").unwrap();
+        assert_eq!(stage, PendingStage::OfficialPrompt);
+        let g = gate.clone();
+        let answer = tokio::spawn(async move { g.answer_prompt("u1", ticket, PromptAnswer::Accept).await });
+        while gate.stats().writes_in_flight == 0 {
+            tokio::task::yield_now().await;
+        }
+        clock.advance(DEFAULT_AUTHORIZATION_TTL);
+        tokio::task::yield_now().await;
+        // The client that was answering went away mid-write.
+        answer.abort();
+        let ended = tokio::time::timeout(Duration::from_secs(10), call).await.expect("the call ended");
+        assert_eq!(*ended.unwrap().unwrap_err().kind(), PrivacyErrorKind::Unanswered);
+        let stats = gate.stats();
+        assert_eq!((stats.open_tickets, stats.waiting_calls, stats.writes_in_flight), (0, 0, 0));
+    });
+}
+
+#[test]
+fn a_clear_while_a_combined_action_runs_withdraws_it() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let clock = ManualClock::new(JULY_12);
+        let gate = Gate::builder("wx-demo", guidelines()).clock(clock.clone()).build();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let g = gate.clone();
+        let action = tokio::spawn(async move {
+            let inner = g.clone();
+            g.agree_with_action_async("u1", "agree-btn", "getPhoneNumber", async move {
+                assert_eq!(inner.check("getPhoneNumber", LOC, "u1").await, Ok(()), "the action runs on the consent");
+                rx.await.unwrap();
+                // Cleared meanwhile: the action's own calls lost the consent.
+                inner.check_blocking("getPhoneNumber", LOC, "u1")
+            })
+            .await
+        });
+        tokio::task::yield_now().await;
+        clock.advance(Duration::from_secs(60));
+        gate.clear("u1").await.unwrap();
+        tx.send(()).unwrap();
+        let r = action.await.unwrap();
+        assert!(matches!(r, Err(CombinedError::Action(ref e)) if e.ticket().is_some()), "{r:?}");
+        assert!(gate.get_privacy_setting("u1").await.unwrap().need_authorization);
+
+        // The same with an action that does not call back: the result is discarded.
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let g = gate.clone();
+        let action = tokio::spawn(async move {
+            g.agree_with_action_async("u1", "agree-btn", "getPhoneNumber", async move {
+                rx.await.unwrap();
+                Ok::<_, ()>("+86 138 0000 0000")
+            })
+            .await
+        });
+        tokio::task::yield_now().await;
+        gate.clear("u1").await.unwrap();
+        tx.send(()).unwrap();
+        assert!(matches!(action.await.unwrap(), Err(CombinedError::Withdrawn)));
+        let history = gate.history("u1").await.unwrap();
+        assert!(history.iter().all(|e| !matches!(e, ConsentEvent::Agreed(_))), "{history:?}");
+    });
+}
+
+#[test]
+fn answers_after_the_expiry_are_refused_and_record_nothing() {
+    let clock = ManualClock::new(JULY_12);
+    let prompt = Arc::new(ScriptedPrompt::new([None]));
+    let gate = Gate::builder("wx-demo", guidelines()).clock(clock.clone()).official_prompt(Arc::clone(&prompt)).build();
+    let kept = Arc::new(Mutex::new(Vec::new()));
+    let k2 = Arc::clone(&kept);
+    assert!(gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().ticket().is_some());
+    gate.on_need_privacy_authorization(move |r, _| k2.lock().unwrap().push(r));
+    assert!(gate.check_blocking("chooseLocation", LOC, "u2").unwrap_err().ticket().is_some());
+    clock.advance(DEFAULT_AUTHORIZATION_TTL * 100);
+    let late = prompt.take_open().pop().unwrap().answer_blocking(PromptAnswer::Accept);
+    assert!(matches!(late, Err(ResolveError::Expired { .. })), "{late:?}");
+    gate.tap_agree_button_blocking("u3", "agree-btn").unwrap();
+    let late = kept.lock().unwrap().pop().unwrap().disagree_blocking();
+    assert!(matches!(late, Err(ResolveError::Expired { .. })), "{late:?}");
+    assert!(gate.history_blocking("u1").unwrap().is_empty());
+    assert!(gate.history_blocking("u2").unwrap().is_empty());
+}
+
+/// A store whose clear may have landed although it reported an error.
+struct LostAnswers {
+    inner: MemoryStore,
+    lose: AtomicBool,
+}
+
+impl ConsentStore for LostAnswers {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.inner.append(app, event).await?;
+            if self.lose.load(Ordering::SeqCst) { Err(StoreError::new("connection lost after commit")) } else { Ok(()) }
+        })
+    }
+    fn current<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
+        self.inner.current(app, subject)
+    }
+    fn history<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+        self.inner.history(app, subject)
+    }
+}
+
+#[test]
+fn a_failed_clear_is_read_back_from_the_store() {
+    let store = Arc::new(LostAnswers { inner: MemoryStore::new(), lose: AtomicBool::new(false) });
+    let gate =
+        Gate::builder("wx-demo", guidelines()).clock(ManualClock::new(JULY_12)).store(Arc::clone(&store)).build();
+    gate.tap_agree_button_blocking("u1", "agree-btn").unwrap();
+    assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1"), Ok(()));
+    store.lose.store(true, Ordering::SeqCst);
+    assert!(gate.clear_blocking("u1").is_err());
+    assert!(gate.check_blocking("chooseLocation", LOC, "u1").is_err(), "the store holds the clear");
+}

@@ -52,6 +52,19 @@ pub struct ConsentRecord {
     pub referrer: Option<String>,
 }
 
+impl ConsentRecord {
+    /// A record, as a store reads one back from its own rows.
+    pub fn new(
+        subject: Subject,
+        at: Timestamp,
+        version: Option<VersionId>,
+        source: ConsentSource,
+        referrer: Option<String>,
+    ) -> Self {
+        ConsentRecord { subject, at, version, source, referrer }
+    }
+}
+
 /// One entry of a user's consent history.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "event")]

@@ -68,17 +68,22 @@ struct State {
 
 /// Why an authorization could not be claimed for an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NotOpen;
+pub(crate) enum NotOpen {
+    /// Decided already, or another answer is being written.
+    Settled,
+    /// Its time ran out.
+    Expired,
+}
 
-/// The result of an `agree` naming a button.
+/// Why an `agree` naming a button was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AgreeCheck {
-    /// Accepted: settle it agreed (or it already is).
-    Accept,
     /// The button was not tapped by this user during this authorization.
     NotTapped,
     /// Decided otherwise already, or an answer is being recorded.
     Settled,
+    /// Its time ran out.
+    Expired,
 }
 
 impl Authorization {
@@ -126,17 +131,23 @@ impl Authorization {
         }
     }
 
-    /// Whether an `agree` naming `button_id` is accepted.
-    pub(crate) fn check_agree(&self, button_id: &str) -> AgreeCheck {
-        let st = lock(&self.state);
+    /// An `agree` naming `button_id`: checked and, when accepted, decided in one step, so no
+    /// answer being written can be overtaken. Returns the wakers to wake when it decided now.
+    fn agree(&self, button_id: &str, now: Timestamp) -> Result<Vec<Waker>, AgreeCheck> {
+        let mut st = lock(&self.state);
         if !st.taps.iter().any(|b| b == button_id) {
-            return AgreeCheck::NotTapped;
+            return Err(AgreeCheck::NotTapped);
         }
         match &st.outcome {
-            Some(Outcome::Agreed) => AgreeCheck::Accept,
-            Some(_) => AgreeCheck::Settled,
-            None if st.claimed => AgreeCheck::Settled,
-            None => AgreeCheck::Accept,
+            // Settled by the tap itself.
+            Some(Outcome::Agreed) => Ok(Vec::new()),
+            Some(_) => Err(AgreeCheck::Settled),
+            None if st.claimed => Err(AgreeCheck::Settled),
+            None if self.expired(now) => Err(AgreeCheck::Expired),
+            None => {
+                st.outcome = Some(Outcome::Agreed);
+                Ok(take_wakers(&mut st))
+            }
         }
     }
 
@@ -166,10 +177,13 @@ impl Authorization {
 
     /// Reserves the authorization for an answer being written. Dropping the guard without
     /// [`Claim::done`] releases it (a cancelled write decides nothing).
-    pub(crate) fn claim(self: &Arc<Self>) -> Result<Claim, NotOpen> {
+    pub(crate) fn claim(self: &Arc<Self>, now: Timestamp) -> Result<Claim, NotOpen> {
         let mut st = lock(&self.state);
         if st.outcome.is_some() || st.claimed {
-            return Err(NotOpen);
+            return Err(NotOpen::Settled);
+        }
+        if self.expired(now) {
+            return Err(NotOpen::Expired);
         }
         st.claimed = true;
         Ok(Claim { auth: Some(Arc::clone(self)) })
@@ -206,17 +220,20 @@ pub(crate) struct Claim {
 
 impl Claim {
     /// The answer was decided (stored, or failed and settled): the reservation has done its work.
-    pub(crate) fn done(mut self) {
-        if let Some(a) = self.auth.take() {
-            lock(&a.state).claimed = false;
-        }
-    }
+    pub(crate) fn done(self) {}
 }
 
 impl Drop for Claim {
+    /// Releases the reservation; a write abandoned before it decided wakes the waiting calls, so
+    /// they can end the authorization if its time ran out meanwhile.
     fn drop(&mut self) {
         if let Some(a) = self.auth.take() {
-            lock(&a.state).claimed = false;
+            let wakers = {
+                let mut st = lock(&a.state);
+                st.claimed = false;
+                if st.outcome.is_some() { Vec::new() } else { take_wakers(&mut st) }
+            };
+            wakers.into_iter().for_each(Waker::wake);
         }
     }
 }
@@ -441,6 +458,15 @@ impl Table {
         lock(&self.inner).remove(auth);
         wakers.into_iter().for_each(Waker::wake);
         true
+    }
+
+    /// An `agree` naming `button_id` for `auth`: accepted if the user tapped that button during
+    /// it (then its calls re-check their own scopes), decided in one step with the check.
+    pub(crate) fn agree(&self, auth: &Authorization, button_id: &str, now: Timestamp) -> Result<(), AgreeCheck> {
+        let wakers = auth.agree(button_id, now)?;
+        lock(&self.inner).remove(auth);
+        wakers.into_iter().for_each(Waker::wake);
+        Ok(())
     }
 
     /// Ends `auth` unanswered (a dismissed prompt), unless an answer is being written.

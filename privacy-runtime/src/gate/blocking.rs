@@ -75,6 +75,25 @@ impl Blocker<'_> {
     }
 }
 
+impl Blocker<'_> {
+    /// Runs a read, tried once first without blocking (an in-memory store answers at once), in
+    /// the context of the runtime that drives it if it has to wait.
+    pub(crate) fn run_read<F: Future + Unpin>(self, mut fut: F) -> F::Output {
+        #[cfg(feature = "tokio")]
+        let entered = match &self {
+            Blocker::Handle(h) => Some(h.enter()),
+            _ => None,
+        };
+        let ready = now_or_never(&mut fut);
+        #[cfg(feature = "tokio")]
+        drop(entered);
+        match ready {
+            Some(v) => v,
+            None => self.run(fut),
+        }
+    }
+}
+
 /// Polls `fut` once without waiting: its output if it was ready (an in-memory store always is).
 pub(crate) fn now_or_never<F: Future + Unpin>(fut: &mut F) -> Option<F::Output> {
     let mut cx = Context::from_waker(Waker::noop());

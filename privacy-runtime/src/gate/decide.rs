@@ -20,7 +20,7 @@ use std::sync::{Arc, PoisonError};
 use std::task::Poll;
 
 use super::authorization::{Authorization, Join, OpenRequest, Outcome, Woken};
-use super::blocking::now_or_never;
+use super::blocking::{InAsync, now_or_never};
 use super::official::PromptRequest;
 use super::resolver::{PromptResponder, Resolver};
 use super::{Gate, NeedAuthorization, PrivacySetting, REQUIRE_PRIVACY_AUTHORIZE, WaitPolicy, provisional};
@@ -103,9 +103,10 @@ impl Gate {
             return Ok(c);
         }
         let mut read = self.load_covered(subject);
-        let result = match now_or_never(&mut read) {
-            Some(r) => r,
-            None => self.blocker().map_err(|_| PrivacyErrorKind::BlockingInAsync { use_instead })?.run(read),
+        let result = match self.blocker() {
+            Ok(blocker) => blocker.run_read(read),
+            // An in-memory store answers at once even here; another would need this very thread.
+            Err(InAsync) => now_or_never(&mut read).ok_or(PrivacyErrorKind::BlockingInAsync { use_instead })?,
         };
         result.map_err(|e| PrivacyErrorKind::StoreUnavailable { message: e.message().to_owned() })
     }
@@ -268,7 +269,12 @@ impl Gate {
                 }
                 match &mut sleep {
                     Some(s) => s.as_mut().poll(cx).map(|()| None),
-                    None if expiry_applied => Poll::Pending,
+                    None if expiry_applied => {
+                        // An answer was being written at the expiry. If its writer gave up (the
+                        // released claim wakes this call), end the authorization now.
+                        self.inner.auths.expire(auth, self.now());
+                        wait.as_mut().poll(cx).map(Some)
+                    }
                     None => Poll::Ready(None),
                 }
             })
@@ -380,7 +386,7 @@ impl Gate {
         required: Option<ScopeSet>,
         subject: &Subject,
     ) -> Result<bool, PrivacyError> {
-        self.consent_check_blocking(api, required, subject, "the async form of the function")
+        self.consent_check_blocking(api, required, subject, "this function as an `async fn`")
             .map(|missing| missing.is_none())
     }
 

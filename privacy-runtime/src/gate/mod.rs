@@ -145,6 +145,7 @@ pub(crate) struct GateInner {
     snapshots: Snapshots,
     writes: WriteLocks,
     auths: Table,
+    actions: provisional::Actions,
     settled: AtomicBool,
     tickets: TicketSource,
     runtime: RuntimeHandle,
@@ -197,8 +198,9 @@ pub struct GateBuilder {
 }
 
 impl GateBuilder {
-    /// Where consent is kept (default: a [`MemoryStore`]). Pass an `Arc` to share a store with
-    /// other gates or keep a handle on it.
+    /// Where consent is kept (default: a [`MemoryStore`]). Pass an `Arc` to keep a handle on it.
+    /// The gate keeps a snapshot of what it read and wrote: changes made to the store by anything
+    /// else (another gate, another process) are not seen yet.
     pub fn store(mut self, store: impl ConsentStore) -> Self {
         self.store = Arc::new(store);
         self
@@ -271,6 +273,7 @@ impl GateBuilder {
                 snapshots: Snapshots::new(),
                 writes: WriteLocks::default(),
                 auths: Table::default(),
+                actions: provisional::Actions::default(),
                 settled: AtomicBool::new(false),
                 tickets: self.tickets,
                 runtime: self.runtime.unwrap_or_else(blocking::current_runtime),

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use super::authorization::{AgreeCheck, Authorization, Outcome};
+use super::authorization::{AgreeCheck, Authorization, Claim, NotOpen, Outcome};
 use super::resolver::{CombinedError, Resolution, ResolveError};
 use super::{Gate, provisional};
 use crate::consent::{ConsentEvent, ConsentRecord, ConsentSource};
@@ -57,12 +57,26 @@ impl Gate {
         }
     }
 
-    /// Appends an agreement and applies it, under the user's write lock.
-    async fn record_agreement(&self, record: &ConsentRecord, button_id: Option<&str>) -> Result<(), StoreError> {
-        let _w = self.inner.writes.lock(&record.subject).await;
+    /// Records an agreement through a button: under the user's write lock, so the record's time
+    /// and version are those of its place in the user's history. `withdrawn` is asked under the
+    /// lock whether the consent was cleared meanwhile (a combined button's action ran); then
+    /// nothing is written.
+    async fn record_agreement(
+        &self,
+        subject: &Subject,
+        source: ConsentSource,
+        button_id: &str,
+        withdrawn: impl FnOnce() -> bool,
+    ) -> Result<Option<ConsentRecord>, StoreError> {
+        let _w = self.inner.writes.lock(subject).await;
+        if withdrawn() {
+            return Ok(None);
+        }
+        let referrer = self.inner.auths.open_of(subject).map(|a| Arc::clone(&a.referrer));
+        let record = self.new_record(subject, source, referrer.as_deref());
         self.inner.store.append(&self.inner.app, &ConsentEvent::Agreed(record.clone())).await?;
-        self.apply_agreement(record, button_id);
-        Ok(())
+        self.apply_agreement(&record, Some(button_id));
+        Ok(Some(record))
     }
 
     /// The agree button was tapped (`bindagreeprivacyauthorization`): records the user's consent
@@ -75,11 +89,9 @@ impl Gate {
     ) -> Result<ConsentRecord, ResolveError> {
         self.check_button(button_id)?;
         let subject = subject.as_subject().to_owned();
-        let referrer = self.inner.auths.open_of(&subject).map(|a| Arc::clone(&a.referrer));
         let source = ConsentSource::AgreeButton { button_id: button_id.to_owned() };
-        let record = self.new_record(&subject, source, referrer.as_deref());
-        self.record_agreement(&record, Some(button_id)).await?;
-        Ok(record)
+        let record = self.record_agreement(&subject, source, button_id, || false).await?;
+        record.ok_or_else(|| StoreError::new("the agreement was not recorded").into())
     }
 
     /// [`tap_agree_button`](Self::tap_agree_button) for sync code.
@@ -92,19 +104,31 @@ impl Gate {
         blocker.run(self.tap_agree_button(subject, button_id))
     }
 
-    /// The record and coverage of a combined button's consent, before its action runs.
-    fn combined_record(&self, subject: &Subject, button_id: &str, action: &str) -> (ConsentRecord, ScopeSet) {
-        let referrer = self.inner.auths.open_of(subject).map(|a| Arc::clone(&a.referrer));
-        let source = ConsentSource::CombinedButton { button_id: button_id.to_owned(), action: action.to_owned() };
-        let record = self.new_record(subject, source, referrer.as_deref());
-        let covers = self.covered_by(Some(&record));
-        (record, covers)
+    /// What a combined button's consent covers while its action runs: the version in effect.
+    fn provisional_cover(&self) -> ScopeSet {
+        self.inner.guidelines.version_in_effect(self.now()).map_or(ScopeSet::EMPTY, |v| v.declared)
+    }
+
+    /// Records a combined button's consent once its action succeeded.
+    async fn record_combined<E>(
+        &self,
+        action: &provisional::Action<'_>,
+        subject: &Subject,
+        button_id: &str,
+        action_name: &str,
+    ) -> Result<(), CombinedError<E>> {
+        let source = ConsentSource::CombinedButton { button_id: button_id.to_owned(), action: action_name.to_owned() };
+        match self.record_agreement(subject, source, button_id, || action.withdrawn()).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(CombinedError::Withdrawn),
+            Err(e) => Err(CombinedError::Store(e)),
+        }
     }
 
     /// A combined button (`getPhoneNumber|agreePrivacyAuthorization`): runs `action` as if the
     /// user had agreed, then records the consent. Both happen or neither is reported as done:
-    /// a failed action records nothing, and a consent the store cannot keep discards the
-    /// action's result.
+    /// a failed action records nothing, and a consent the store cannot keep (or that the user
+    /// cleared while the action ran) discards the action's result.
     pub fn agree_with_action<T, E>(
         &self,
         subject: impl AsSubject,
@@ -119,9 +143,10 @@ impl Gate {
             .blocker()
             .map_err(|_| CombinedError::Store(StoreError::blocking_in_async("Gate::agree_with_action_async")))?;
         let subject = subject.as_subject().to_owned();
-        let (record, covers) = self.combined_record(&subject, button_id, action);
-        let value = provisional::with(self.id(), &subject, covers, f).map_err(CombinedError::Action)?;
-        blocker.run(self.record_agreement(&record, Some(button_id))).map_err(CombinedError::Store)?;
+        let running = self.inner.actions.start(&subject);
+        let value =
+            provisional::with(self.id(), &running, self.provisional_cover(), f).map_err(CombinedError::Action)?;
+        blocker.run(self.record_combined(&running, &subject, button_id, action))?;
         Ok(value)
     }
 
@@ -138,11 +163,11 @@ impl Gate {
     {
         self.check_button(button_id).map_err(CombinedError::Button)?;
         let subject = subject.as_subject().to_owned();
-        let (record, covers) = self.combined_record(&subject, button_id, action);
-        let value = provisional::Provisional::new(self.id(), subject.clone(), covers, fut)
+        let running = self.inner.actions.start(&subject);
+        let value = provisional::Provisional::new(self.id(), &running, self.provisional_cover(), fut)
             .await
             .map_err(CombinedError::Action)?;
-        self.record_agreement(&record, Some(button_id)).await.map_err(CombinedError::Store)?;
+        self.record_combined(&running, &subject, button_id, action).await?;
         Ok(value)
     }
 
@@ -155,9 +180,12 @@ impl Gate {
         let event = ConsentEvent::Cleared { subject: subject.clone(), at: self.inner.clock.now() };
         // A withdrawal is shown before it is stored, so no call passes on a consent the store no
         // longer holds; a grant is shown only after (`apply_agreement`).
-        let before = self.inner.snapshots.withdraw(&subject);
+        self.inner.snapshots.withdraw(&subject);
+        self.inner.actions.withdraw(&subject);
         if let Err(e) = self.inner.store.append(&self.inner.app, &event).await {
-            self.inner.snapshots.restore(&subject, before);
+            // The write may have landed all the same (a commit whose answer was lost): the next
+            // call reads the store again rather than trust what was shown before.
+            self.inner.snapshots.forget(&subject);
             return Err(e);
         }
         self.inner.auths.lift_hold(&subject);
@@ -221,15 +249,23 @@ impl Gate {
     /// `agree` naming `button_id` for `auth`.
     pub(super) fn agree_authorization(&self, auth: &Authorization, button_id: &str) -> Result<(), ResolveError> {
         self.check_button(button_id)?;
-        match auth.check_agree(button_id) {
-            AgreeCheck::NotTapped => Err(ResolveError::ButtonNotTapped { button_id: button_id.to_owned() }),
-            AgreeCheck::Settled => Err(ResolveError::AlreadySettled { ticket: auth.ticket }),
-            AgreeCheck::Accept => {
-                // Already settled by the tap, or released now: the calls re-check their scopes.
-                self.inner.auths.settle(auth, Outcome::Agreed);
-                Ok(())
+        self.inner.auths.agree(auth, button_id, self.now()).map_err(|e| match e {
+            AgreeCheck::NotTapped => ResolveError::ButtonNotTapped { button_id: button_id.to_owned() },
+            AgreeCheck::Settled => ResolveError::AlreadySettled { ticket: auth.ticket },
+            AgreeCheck::Expired => ResolveError::Expired { ticket: auth.ticket },
+        })
+    }
+
+    /// Reserves `auth` for an answer being written.
+    fn claim(&self, auth: &Arc<Authorization>) -> Result<Claim, ResolveError> {
+        let now = self.now();
+        auth.claim(now).map_err(|e| match e {
+            NotOpen::Settled => ResolveError::AlreadySettled { ticket: auth.ticket },
+            NotOpen::Expired => {
+                self.inner.auths.expire(auth, now);
+                ResolveError::Expired { ticket: auth.ticket }
             }
-        }
+        })
     }
 
     /// Answers the official prompt of a pending authorization, for clients that show it
@@ -277,7 +313,7 @@ impl Gate {
     /// it. A clear cannot slip in between (it waits for the user's write lock).
     async fn accept(&self, auth: &Arc<Authorization>) -> Result<(), ResolveError> {
         let _w = self.inner.writes.lock(&auth.subject).await;
-        let claim = auth.claim().map_err(|_| ResolveError::AlreadySettled { ticket: auth.ticket })?;
+        let claim = self.claim(auth)?;
         let record = self.new_record(&auth.subject, ConsentSource::OfficialPrompt, Some(&auth.referrer));
         let stored = self.inner.store.append(&self.inner.app, &ConsentEvent::Agreed(record.clone())).await;
         let result = match stored {
@@ -304,7 +340,7 @@ impl Gate {
         style: Option<crate::prompt::PromptStyle>,
     ) -> Result<(), ResolveError> {
         let _w = self.inner.writes.lock(&auth.subject).await;
-        let claim = auth.claim().map_err(|_| ResolveError::AlreadySettled { ticket: auth.ticket })?;
+        let claim = self.claim(auth)?;
         let now = self.inner.clock.now();
         let event = ConsentEvent::Refused {
             subject: auth.subject.clone(),

@@ -60,6 +60,13 @@ pub enum ResolveError {
         /// The ticket given.
         ticket: Ticket,
     },
+    /// The authorization's time ran out before the answer; the user is asked again on the next
+    /// call.
+    #[error("authorization {ticket} expired before this answer; call the API again to ask anew")]
+    Expired {
+        /// Its ticket.
+        ticket: Ticket,
+    },
     /// The authorization was already decided, or another answer is being recorded.
     #[error("authorization {ticket} was already decided")]
     AlreadySettled {
@@ -99,6 +106,12 @@ pub enum CombinedError<E> {
     /// The action failed; no consent was recorded.
     #[error("the action failed; no consent was recorded")]
     Action(#[source] E),
+    /// The user's consent was cleared while the action ran: its privacy calls lost their
+    /// consent at once, nothing was recorded and the action's result was discarded.
+    #[error(
+        "the user's consent was cleared while the action ran; nothing was recorded and the action's result was discarded"
+    )]
+    Withdrawn,
     /// The consent could not be stored, so neither is reported as done (the action's result
     /// was discarded, or it was not run).
     #[error("the consent could not be stored, so the action's result was discarded: {0}")]
@@ -169,7 +182,7 @@ impl Resolver {
                 self.auth = None;
                 Ok(())
             }
-            Err(error @ ResolveError::AlreadySettled { .. }) => {
+            Err(error @ (ResolveError::AlreadySettled { .. } | ResolveError::Expired { .. })) => {
                 self.auth = None;
                 Err(RejectedAgree { error, resolver: self })
             }

@@ -131,30 +131,23 @@ impl Snapshots {
 }
 
 impl Snapshots {
-    /// Sets `subject`'s snapshot to cover nothing; returns what it was (`None`: not loaded).
-    pub(crate) fn withdraw(&self, subject: &Subject) -> Option<ScopeSet> {
-        let before = self.get(subject.as_ref());
+    /// Sets `subject`'s snapshot to cover nothing, before a withdrawal is stored.
+    pub(crate) fn withdraw(&self, subject: &Subject) {
         self.set(subject, ScopeSet::EMPTY, false);
-        before
     }
 
-    /// Puts back what [`withdraw`](Self::withdraw) returned, after the store refused the change.
-    pub(crate) fn restore(&self, subject: &Subject, before: Option<ScopeSet>) {
-        match before {
-            Some(covered) => self.set(subject, covered, false),
-            None => {
-                let h = subject.as_ref().hash64();
-                let mut shard = self.shard(h).write().unwrap_or_else(PoisonError::into_inner);
-                if let Some(bucket) = shard.get_mut(&h) {
-                    bucket.retain(|(s, _)| s != subject);
-                    if bucket.is_empty() {
-                        shard.remove(&h);
-                    }
-                }
-                drop(shard);
-                self.epoch.fetch_add(1, Ordering::Release);
+    /// Drops `subject`'s snapshot, so the next call reads the store.
+    pub(crate) fn forget(&self, subject: &Subject) {
+        let h = subject.as_ref().hash64();
+        let mut shard = self.shard(h).write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(bucket) = shard.get_mut(&h) {
+            bucket.retain(|(s, _)| s != subject);
+            if bucket.is_empty() {
+                shard.remove(&h);
             }
         }
+        drop(shard);
+        self.epoch.fetch_add(1, Ordering::Release);
     }
 }
 
