@@ -175,8 +175,8 @@ impl Authorization {
         true
     }
 
-    /// Reserves the authorization for an answer being written. Dropping the guard without
-    /// [`Claim::done`] releases it (a cancelled write decides nothing).
+    /// Reserves the authorization for an answer being written, until the guard is dropped (a
+    /// write cancelled before it decided leaves the authorization open).
     pub(crate) fn claim(self: &Arc<Self>, now: Timestamp) -> Result<Claim, NotOpen> {
         let mut st = lock(&self.state);
         if st.outcome.is_some() || st.claimed {
@@ -216,11 +216,6 @@ fn take_wakers(st: &mut State) -> Vec<Waker> {
 /// An authorization reserved for an answer being written.
 pub(crate) struct Claim {
     auth: Option<Arc<Authorization>>,
-}
-
-impl Claim {
-    /// The answer was decided (stored, or failed and settled): the reservation has done its work.
-    pub(crate) fn done(self) {}
 }
 
 impl Drop for Claim {

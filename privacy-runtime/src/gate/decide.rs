@@ -249,10 +249,7 @@ impl Gate {
     /// Waits for `auth` to settle as the wait policy says, showing the official prompt when the
     /// listener's time runs out, and ending it when it expires.
     async fn wait_for(&self, auth: &Arc<Authorization>, ours: bool) -> Waited {
-        let timeout = match self.inner.wait {
-            WaitPolicy::Wait { timeout } => timeout,
-            WaitPolicy::ReturnPending => Some(std::time::Duration::ZERO),
-        };
+        let WaitPolicy::Wait { timeout } = self.inner.wait else { return Waited::TimedOut };
         let mut stage_deadline = timeout.map(|t| self.now().plus(t));
         // Set once the expiry was applied; an authorization being answered then is left to its
         // writer, which settles it.
@@ -260,7 +257,7 @@ impl Gate {
         loop {
             let now = self.now();
             let deadline = stage_deadline.map_or(auth.expires_at, |d| d.min(auth.expires_at));
-            // Past the expiry with an answer being written: wait for the writer only.
+            // No sleep once the deadline passed (past the expiry, the writer of an answer decides).
             let mut sleep = (deadline > now).then(|| self.inner.clock.sleep_until(deadline));
             let mut wait = pin!(auth.wait());
             let woken = std::future::poll_fn(|cx| {

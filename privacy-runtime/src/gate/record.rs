@@ -327,7 +327,7 @@ impl Gate {
                 Err(e.into())
             }
         };
-        claim.done();
+        drop(claim);
         result
     }
 
@@ -362,7 +362,7 @@ impl Gate {
                 Err(e.into())
             }
         };
-        claim.done();
+        drop(claim);
         result
     }
 }
