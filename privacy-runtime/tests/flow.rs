@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use privacy_runtime::*;
 
+mod common;
+use common::TokioStore;
+
 const JULY_11: Timestamp = Timestamp::utc(2023, 7, 11, 0, 0, 0);
 const JULY_12: Timestamp = Timestamp::utc(2023, 7, 12, 0, 0, 0);
 const JULY_13: Timestamp = Timestamp::utc(2023, 7, 13, 0, 0, 0);
@@ -28,49 +31,6 @@ fn seed_guidelines() -> Guidelines {
         .agree_button("phone-agree-btn")
         .build()
         .unwrap()
-}
-
-/// A store whose every operation needs tokio: a timer and an async lock.
-#[derive(Default)]
-struct TokioStore {
-    inner: MemoryStore,
-    lock: tokio::sync::Mutex<()>,
-}
-
-impl TokioStore {
-    async fn enter(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-        self.lock.lock().await
-    }
-}
-
-impl ConsentStore for TokioStore {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let _g = self.enter().await;
-            self.inner.append(app, event).await
-        })
-    }
-    fn current<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
-        Box::pin(async move {
-            let _g = self.enter().await;
-            self.inner.current(app, subject).await
-        })
-    }
-    fn history<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
-        Box::pin(async move {
-            let _g = self.enter().await;
-            self.inner.history(app, subject).await
-        })
-    }
 }
 
 /// A store that fails on demand, in front of another.

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use privacy_runtime::*;
 
+mod common;
+use common::{GatedStore, TokioStore};
+
 const JULY_11: Timestamp = Timestamp::utc(2023, 7, 11, 0, 0, 0);
 const JULY_12: Timestamp = Timestamp::utc(2023, 7, 12, 0, 0, 0);
 const LOC: ScopeSet = ScopeSet::EMPTY.with(Scope::CHOSEN_LOCATION);
@@ -25,39 +28,6 @@ fn guidelines() -> Guidelines {
 fn gate_at(t: Timestamp) -> (Gate, ManualClock) {
     let clock = ManualClock::new(t);
     (Gate::builder("wx-demo", guidelines()).clock(clock.clone()).build(), clock)
-}
-
-/// A store whose futures need tokio's timer.
-#[derive(Default)]
-struct TokioStore(MemoryStore);
-
-impl ConsentStore for TokioStore {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            self.0.append(app, event).await
-        })
-    }
-    fn current<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
-        Box::pin(async move {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            self.0.current(app, subject).await
-        })
-    }
-    fn history<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
-        Box::pin(async move {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            self.0.history(app, subject).await
-        })
-    }
 }
 
 #[test]
@@ -315,40 +285,11 @@ fn two_gates_built_one_after_the_other_issue_unrelated_tickets() {
 
 // --- Answers are decided first, written, then applied ---
 
-/// A store whose writes wait until the test lets them through.
-struct GatedStore {
-    inner: MemoryStore,
-    open: tokio::sync::Semaphore,
-}
-
-impl ConsentStore for GatedStore {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let _permit = self.open.acquire().await.map_err(|e| StoreError::with_source("closed", e))?;
-            self.inner.append(app, event).await
-        })
-    }
-    fn current<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
-        self.inner.current(app, subject)
-    }
-    fn history<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
-        self.inner.history(app, subject)
-    }
-}
-
 #[test]
 fn a_clear_during_a_prompt_accept_is_ordered_after_it() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let store = Arc::new(GatedStore { inner: MemoryStore::new(), open: tokio::sync::Semaphore::new(0) });
+        let store = Arc::new(GatedStore::closed());
         let gate = Gate::builder("wx-demo", guidelines())
             .clock(ManualClock::new(JULY_12))
             .store(Arc::clone(&store))
@@ -389,7 +330,7 @@ fn a_writer_abandoned_after_the_expiry_lets_its_waiting_call_end() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let clock = ManualClock::new(JULY_12);
-        let store = Arc::new(GatedStore { inner: MemoryStore::new(), open: tokio::sync::Semaphore::new(0) });
+        let store = Arc::new(GatedStore::closed());
         let gate = Gate::builder("wx-demo", guidelines()).clock(clock.clone()).store(Arc::clone(&store)).build();
         let g = gate.clone();
         let call = tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await });

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::authorization::{AgreeCheck, Authorization, Claim, NotOpen, Outcome};
 use super::resolver::{CombinedError, Resolution, ResolveError};
 use super::{Gate, provisional};
+use crate::clock::Timestamp;
 use crate::consent::{ConsentEvent, ConsentRecord, ConsentSource};
 use crate::error::{PendingStage, StoreError};
 use crate::prompt::PromptAnswer;
@@ -29,8 +30,13 @@ impl Gate {
         })
     }
 
-    fn new_record(&self, subject: &Subject, source: ConsentSource, referrer: Option<&str>) -> ConsentRecord {
-        let now = self.inner.clock.now();
+    fn new_record(
+        &self,
+        now: Timestamp,
+        subject: &Subject,
+        source: ConsentSource,
+        referrer: Option<&str>,
+    ) -> ConsentRecord {
         ConsentRecord {
             subject: subject.clone(),
             at: now,
@@ -73,7 +79,7 @@ impl Gate {
             return Ok(None);
         }
         let referrer = self.inner.auths.open_of(subject).map(|a| Arc::clone(&a.referrer));
-        let record = self.new_record(subject, source, referrer.as_deref());
+        let record = self.new_record(self.now(), subject, source, referrer.as_deref());
         self.inner.store.append(&self.inner.app, &ConsentEvent::Agreed(record.clone())).await?;
         self.apply_agreement(&record, Some(button_id));
         Ok(Some(record))
@@ -309,52 +315,63 @@ impl Gate {
         }
     }
 
-    /// The official prompt accepted: reserve the authorization, store the consent, then apply
-    /// it. A clear cannot slip in between (it waits for the user's write lock).
+    /// The official prompt accepted: store the consent, then apply it. A clear cannot slip in
+    /// between (it waits for the user's write lock).
     async fn accept(&self, auth: &Arc<Authorization>) -> Result<(), ResolveError> {
-        let _w = self.inner.writes.lock(&auth.subject).await;
-        let claim = self.claim(auth)?;
-        let record = self.new_record(&auth.subject, ConsentSource::OfficialPrompt, Some(&auth.referrer));
-        let stored = self.inner.store.append(&self.inner.app, &ConsentEvent::Agreed(record.clone())).await;
-        let result = match stored {
-            Ok(()) => {
-                self.apply_agreement(&record, None);
+        let record = |now| self.new_record(now, &auth.subject, ConsentSource::OfficialPrompt, Some(&auth.referrer));
+        self.write_answer(
+            auth,
+            |now| ConsentEvent::Agreed(record(now)),
+            |event, _| {
+                if let ConsentEvent::Agreed(record) = event {
+                    self.apply_agreement(record, None);
+                }
                 self.inner.auths.settle(auth, Outcome::Agreed);
-                Ok(())
-            }
-            Err(e) => {
-                self.inner.auths.settle(auth, Outcome::StoreFailed(e.message().to_owned()));
-                Err(e.into())
-            }
-        };
-        drop(claim);
-        result
+            },
+        )
+        .await
     }
 
-    /// A refusal (`disagree`, or the official prompt refused in `style`): reserve the
-    /// authorization, store the refusal, then fail its calls and (for the official prompt) start
-    /// the hold. Nothing starts for an authorization that was already decided.
+    /// A refusal (`disagree`, or the official prompt refused in `style`): store it, then fail the
+    /// authorization's calls and (for the official prompt) start the hold. Nothing starts for an
+    /// authorization that was already decided.
     pub(super) async fn refuse(
         &self,
         auth: &Arc<Authorization>,
         style: Option<crate::prompt::PromptStyle>,
     ) -> Result<(), ResolveError> {
-        let _w = self.inner.writes.lock(&auth.subject).await;
-        let claim = self.claim(auth)?;
-        let now = self.inner.clock.now();
-        let event = ConsentEvent::Refused {
+        let event = |now| ConsentEvent::Refused {
             subject: auth.subject.clone(),
             at: now,
             style,
             referrer: auth.referrer.to_string(),
         };
+        self.write_answer(auth, event, |_, now| {
+            if let Some(style) = style {
+                let until = now.plus(self.inner.refusal_hold);
+                self.inner.auths.set_hold(&auth.subject, until, style, now, self.inner.ttl);
+            }
+            self.inner.auths.settle(auth, Outcome::Refused(style));
+        })
+        .await
+    }
+
+    /// Writes an answer to `auth`: under the user's write lock, reserves the authorization,
+    /// appends the event, then applies the answer (`then`); when the store refuses the event,
+    /// the authorization's calls fail with the store's error.
+    async fn write_answer(
+        &self,
+        auth: &Arc<Authorization>,
+        event: impl FnOnce(Timestamp) -> ConsentEvent,
+        then: impl FnOnce(&ConsentEvent, Timestamp),
+    ) -> Result<(), ResolveError> {
+        let _w = self.inner.writes.lock(&auth.subject).await;
+        let claim = self.claim(auth)?;
+        let now = self.inner.clock.now();
+        let event = event(now);
         let result = match self.inner.store.append(&self.inner.app, &event).await {
             Ok(()) => {
-                if let Some(style) = style {
-                    let until = now.plus(self.inner.refusal_hold);
-                    self.inner.auths.set_hold(&auth.subject, until, style, now, self.inner.ttl);
-                }
-                self.inner.auths.settle(auth, Outcome::Refused(style));
+                then(&event, now);
                 Ok(())
             }
             Err(e) => {

@@ -1,0 +1,84 @@
+//! Stores the integration tests share.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use privacy_runtime::*;
+
+/// A store whose every operation needs tokio: a timer and an async lock.
+#[derive(Default)]
+pub struct TokioStore {
+    inner: MemoryStore,
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl TokioStore {
+    async fn enter(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        self.lock.lock().await
+    }
+}
+
+impl ConsentStore for TokioStore {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let _g = self.enter().await;
+            self.inner.append(app, event).await
+        })
+    }
+    fn current<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
+        Box::pin(async move {
+            let _g = self.enter().await;
+            self.inner.current(app, subject).await
+        })
+    }
+    fn history<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+        Box::pin(async move {
+            let _g = self.enter().await;
+            self.inner.history(app, subject).await
+        })
+    }
+}
+
+/// A store whose writes wait until the test lets them through.
+pub struct GatedStore {
+    pub inner: MemoryStore,
+    pub open: tokio::sync::Semaphore,
+}
+
+impl GatedStore {
+    pub fn closed() -> Self {
+        GatedStore { inner: MemoryStore::new(), open: tokio::sync::Semaphore::new(0) }
+    }
+}
+
+impl ConsentStore for GatedStore {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let _permit = self.open.acquire().await.map_err(|e| StoreError::with_source("closed", e))?;
+            self.inner.append(app, event).await
+        })
+    }
+    fn current<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
+        self.inner.current(app, subject)
+    }
+    fn history<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+        self.inner.history(app, subject)
+    }
+}
