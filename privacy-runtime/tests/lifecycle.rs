@@ -460,3 +460,93 @@ fn a_failed_clear_is_read_back_from_the_store() {
     assert!(gate.clear_blocking("u1").is_err());
     assert!(gate.check_blocking("chooseLocation", LOC, "u1").is_err(), "the store holds the clear");
 }
+
+#[test]
+fn a_combined_button_records_the_version_in_effect_when_it_was_pressed() {
+    let g = Guidelines::builder("《示例小程序隐私保护指引》")
+        .version(JULY_11, ["chosen_location"])
+        .version(JULY_12.plus(Duration::from_secs(60)), ["chosen_location", "werun"])
+        .agree_button("agree-btn")
+        .build()
+        .unwrap();
+    let clock = ManualClock::new(JULY_12);
+    let gate = Gate::builder("wx-demo", g).clock(clock.clone()).build();
+    let v1 = gate.guidelines().versions()[0].id;
+    // The action (a phone-number lookup, say) runs past the moment the next version takes effect.
+    gate.agree_with_action("u1", "agree-btn", "getPhoneNumber", || {
+        clock.advance(Duration::from_secs(3600));
+        Ok::<_, ()>(())
+    })
+    .unwrap();
+    let history = gate.history_blocking("u1").unwrap();
+    let [ConsentEvent::Agreed(record)] = &history[..] else { panic!("{history:?}") };
+    assert_eq!(record.version, Some(v1), "the user saw the version of the press");
+    assert_eq!(record.at, JULY_12);
+    let werun = ScopeSet::EMPTY.with(Scope::WERUN);
+    assert!(gate.check_blocking("getWeRunData", werun, "u1").is_err(), "werun was never agreed to");
+}
+
+#[test]
+fn the_official_prompt_waits_while_an_answer_is_being_written() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let clock = ManualClock::new(JULY_12);
+        let store = Arc::new(GatedStore::closed());
+        let prompt = Arc::new(ScriptedPrompt::new([None]));
+        let gate = Gate::builder("wx-demo", guidelines())
+            .clock(clock.clone())
+            .store(Arc::clone(&store))
+            .official_prompt(Arc::clone(&prompt))
+            .wait_policy(WaitPolicy::Wait { timeout: Some(Duration::from_secs(30)) })
+            .build();
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let k2 = Arc::clone(&kept);
+        gate.on_need_privacy_authorization(move |r, _| k2.lock().unwrap().push(r));
+        let g = gate.clone();
+        let call = tokio::spawn(async move { g.check("chooseLocation", LOC, "u1").await });
+        while kept.lock().unwrap().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let resolver = kept.lock().unwrap().pop().unwrap();
+        let refusal = tokio::spawn(resolver.disagree());
+        while gate.stats().writes_in_flight == 0 {
+            tokio::task::yield_now().await;
+        }
+        // The listener's time runs out while its refusal is on its way to the store.
+        clock.advance(Duration::from_secs(30));
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(prompt.shown(), 0, "no prompt for a user whose refusal is being written");
+        store.open.add_permits(1);
+        refusal.await.unwrap().unwrap();
+        assert_eq!(call.await.unwrap().unwrap_err().errno(), Some(104));
+        assert_eq!(prompt.shown(), 0);
+    });
+}
+
+/// A listener whose `Drop` uses the gate (it unregisters itself, say).
+struct SelfClearing(Gate);
+
+impl NeedAuthorizationListener for SelfClearing {
+    fn on_need_privacy_authorization(&self, resolver: Resolver, _event: NeedAuthorization) {
+        let _ = resolver.defer();
+    }
+}
+
+impl Drop for SelfClearing {
+    fn drop(&mut self) {
+        self.0.clear_need_privacy_authorization();
+    }
+}
+
+#[test]
+fn a_replaced_listener_is_dropped_outside_the_runtimes_lock() {
+    let (gate, _clock) = gate_at(JULY_12);
+    gate.set_need_privacy_authorization_listener(SelfClearing(gate.clone()));
+    // Replacing it drops the old one, whose Drop takes the listener lock again.
+    gate.on_need_privacy_authorization(|resolver, _| {
+        let _ = resolver.defer();
+    });
+    assert!(gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().ticket().is_some());
+}

@@ -167,7 +167,8 @@ impl Authorization {
     /// `true` once, for the caller that is to show the official prompt now.
     pub(crate) fn take_escalation(&self) -> bool {
         let mut st = lock(&self.state);
-        if st.outcome.is_some() || st.escalation != Escalation::Requested {
+        // While an answer is being written the prompt waits: the answer may end it.
+        if st.outcome.is_some() || st.claimed || st.escalation != Escalation::Requested {
             return false;
         }
         st.escalation = Escalation::Done;
@@ -255,7 +256,7 @@ impl Future for Wait<'_> {
         if let Some(o) = &st.outcome {
             return Poll::Ready(Woken::Settled(o.clone()));
         }
-        if st.escalation == Escalation::Requested {
+        if st.escalation == Escalation::Requested && !st.claimed {
             return Poll::Ready(Woken::Escalate);
         }
         let slot = match self.slot {
@@ -404,6 +405,13 @@ impl Table {
         let result = (|| {
             let mut t = lock(&self.inner);
             t.maybe_sweep(req.now, req.ttl, &mut wakers);
+            // One that is settled but not yet removed (its settler is between the two steps) is
+            // gone already.
+            if let Some(a) = t.users.get(req.subject).and_then(|u| u.open.clone())
+                && a.outcome().is_some()
+            {
+                t.remove(&a);
+            }
             if let Some(a) = t.users.get(req.subject).and_then(|u| u.open.clone())
                 && !(a.expired(req.now) && t.expire(&a, &mut wakers))
             {

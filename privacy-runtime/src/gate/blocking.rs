@@ -31,11 +31,15 @@ pub(crate) type RuntimeHandle = Option<tokio::runtime::Handle>;
 #[cfg(not(feature = "tokio"))]
 pub(crate) type RuntimeHandle = Option<std::convert::Infallible>;
 
-/// The runtime of the thread that builds the gate, to drive its store from plain threads later.
+/// The runtime of the thread that builds the gate, to drive its store from plain threads later:
+/// a multi-thread one only, since a current-thread runtime drives I/O and timers only inside its
+/// own `block_on`.
 pub(crate) fn current_runtime() -> RuntimeHandle {
     #[cfg(feature = "tokio")]
     {
-        tokio::runtime::Handle::try_current().ok()
+        tokio::runtime::Handle::try_current()
+            .ok()
+            .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
     }
     #[cfg(not(feature = "tokio"))]
     {

@@ -82,9 +82,10 @@ impl Gate {
     /// Reads `subject`'s consent from the store into the snapshot.
     fn load_covered<'a>(&'a self, subject: &'a Subject) -> StoreRead<'a> {
         Box::pin(async move {
+            let seen = self.inner.snapshots.epoch();
             let record = self.inner.store.current(&self.inner.app, subject).await?;
             let covered = self.covered_by(record.as_ref());
-            self.inner.snapshots.set(subject, covered, true);
+            self.inner.snapshots.fill(subject, covered, seen);
             Ok(self.inner.snapshots.get(subject.as_ref()).unwrap_or(covered))
         })
     }

@@ -355,12 +355,18 @@ impl Gate {
 
     /// Registers a listener of your own type (or an `Arc` of it), replacing the previous one.
     pub fn set_need_privacy_authorization_listener(&self, listener: impl NeedAuthorizationListener) {
-        *self.inner.listener.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(listener));
+        self.replace_listener(Some(Arc::new(listener)));
     }
 
     /// Removes the listener: unanswered calls go straight to the official prompt.
     pub fn clear_need_privacy_authorization(&self) {
-        *self.inner.listener.write().unwrap_or_else(PoisonError::into_inner) = None;
+        self.replace_listener(None);
+    }
+
+    fn replace_listener(&self, new: Option<Arc<dyn NeedAuthorizationListener>>) {
+        let old = std::mem::replace(&mut *self.inner.listener.write().unwrap_or_else(PoisonError::into_inner), new);
+        // The old listener is dropped here, with the lock released.
+        drop(old);
     }
 
     /// `wx.openPrivacyContract`: the contract to show.

@@ -1,9 +1,8 @@
-//! The consent a combined button is giving while its action runs: the action's own privacy calls
-//! run as if the user had agreed, and nothing is recorded unless the action succeeds.
-
+//! The consent a button is giving between its press and its write: a combined button's action
+//! runs as if the user had agreed, and nothing is recorded unless the action succeeds.
 //!
-//! A clear of the user while the action runs withdraws the provisional consent at once, and the
-//! consent is then not recorded.
+//! A clear of the user between the press and the write withdraws it: the action's provisional
+//! consent ends at once, and the agreement is not recorded.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -53,6 +52,11 @@ impl Actions {
 }
 
 impl Action<'_> {
+    /// The user who pressed the button.
+    pub(crate) fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
     /// `true` if the user's consent was cleared since the button was pressed.
     pub(crate) fn withdrawn(&self) -> bool {
         self.withdrawn.load(Ordering::SeqCst)

@@ -51,7 +51,7 @@ impl Gate {
     /// consent covers it.
     fn apply_agreement(&self, record: &ConsentRecord, button_id: Option<&str>) {
         let covered = self.covered_by(Some(record));
-        self.inner.snapshots.set(&record.subject, covered, false);
+        self.inner.snapshots.set(&record.subject, covered);
         self.inner.auths.lift_hold(&record.subject);
         if let Some(open) = self.inner.auths.open_of(&record.subject) {
             if let Some(id) = button_id {
@@ -63,23 +63,23 @@ impl Gate {
         }
     }
 
-    /// Records an agreement through a button: under the user's write lock, so the record's time
-    /// and version are those of its place in the user's history. `withdrawn` is asked under the
-    /// lock whether the consent was cleared meanwhile (a combined button's action ran); then
-    /// nothing is written.
+    /// Records an agreement given through a button at `at` (its time and the version in effect
+    /// then). Written under the user's write lock; if the user's consent was cleared since the
+    /// button was pressed (`action` was withdrawn), nothing is written: the clear came later.
     async fn record_agreement(
         &self,
-        subject: &Subject,
+        action: &provisional::Action<'_>,
+        at: Timestamp,
         source: ConsentSource,
         button_id: &str,
-        withdrawn: impl FnOnce() -> bool,
     ) -> Result<Option<ConsentRecord>, StoreError> {
+        let subject = action.subject();
         let _w = self.inner.writes.lock(subject).await;
-        if withdrawn() {
+        if action.withdrawn() {
             return Ok(None);
         }
         let referrer = self.inner.auths.open_of(subject).map(|a| Arc::clone(&a.referrer));
-        let record = self.new_record(self.now(), subject, source, referrer.as_deref());
+        let record = self.new_record(at, subject, source, referrer.as_deref());
         self.inner.store.append(&self.inner.app, &ConsentEvent::Agreed(record.clone())).await?;
         self.apply_agreement(&record, Some(button_id));
         Ok(Some(record))
@@ -95,9 +95,10 @@ impl Gate {
     ) -> Result<ConsentRecord, ResolveError> {
         self.check_button(button_id)?;
         let subject = subject.as_subject().to_owned();
+        let (at, tap) = (self.now(), self.inner.actions.start(&subject));
         let source = ConsentSource::AgreeButton { button_id: button_id.to_owned() };
-        let record = self.record_agreement(&subject, source, button_id, || false).await?;
-        record.ok_or_else(|| StoreError::new("the agreement was not recorded").into())
+        let record = self.record_agreement(&tap, at, source, button_id).await?;
+        record.ok_or(ResolveError::Withdrawn)
     }
 
     /// [`tap_agree_button`](Self::tap_agree_button) for sync code.
@@ -110,21 +111,22 @@ impl Gate {
         blocker.run(self.tap_agree_button(subject, button_id))
     }
 
-    /// What a combined button's consent covers while its action runs: the version in effect.
-    fn provisional_cover(&self) -> ScopeSet {
-        self.inner.guidelines.version_in_effect(self.now()).map_or(ScopeSet::EMPTY, |v| v.declared)
+    /// What a combined button's consent covers while its action runs: the version in effect when
+    /// it was pressed.
+    fn provisional_cover(&self, at: Timestamp) -> ScopeSet {
+        self.inner.guidelines.version_in_effect(at).map_or(ScopeSet::EMPTY, |v| v.declared)
     }
 
-    /// Records a combined button's consent once its action succeeded.
+    /// Records a combined button's consent, pressed at `at`, once its action succeeded.
     async fn record_combined<E>(
         &self,
         action: &provisional::Action<'_>,
-        subject: &Subject,
+        at: Timestamp,
         button_id: &str,
         action_name: &str,
     ) -> Result<(), CombinedError<E>> {
         let source = ConsentSource::CombinedButton { button_id: button_id.to_owned(), action: action_name.to_owned() };
-        match self.record_agreement(subject, source, button_id, || action.withdrawn()).await {
+        match self.record_agreement(action, at, source, button_id).await {
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(CombinedError::Withdrawn),
             Err(e) => Err(CombinedError::Store(e)),
@@ -149,10 +151,10 @@ impl Gate {
             .blocker()
             .map_err(|_| CombinedError::Store(StoreError::blocking_in_async("Gate::agree_with_action_async")))?;
         let subject = subject.as_subject().to_owned();
-        let running = self.inner.actions.start(&subject);
+        let (at, running) = (self.now(), self.inner.actions.start(&subject));
         let value =
-            provisional::with(self.id(), &running, self.provisional_cover(), f).map_err(CombinedError::Action)?;
-        blocker.run(self.record_combined(&running, &subject, button_id, action))?;
+            provisional::with(self.id(), &running, self.provisional_cover(at), f).map_err(CombinedError::Action)?;
+        blocker.run(self.record_combined(&running, at, button_id, action))?;
         Ok(value)
     }
 
@@ -169,11 +171,11 @@ impl Gate {
     {
         self.check_button(button_id).map_err(CombinedError::Button)?;
         let subject = subject.as_subject().to_owned();
-        let running = self.inner.actions.start(&subject);
-        let value = provisional::Provisional::new(self.id(), &running, self.provisional_cover(), fut)
+        let (at, running) = (self.now(), self.inner.actions.start(&subject));
+        let value = provisional::Provisional::new(self.id(), &running, self.provisional_cover(at), fut)
             .await
             .map_err(CombinedError::Action)?;
-        self.record_combined(&running, &subject, button_id, action).await?;
+        self.record_combined(&running, at, button_id, action).await?;
         Ok(value)
     }
 
@@ -365,9 +367,10 @@ impl Gate {
         event: impl FnOnce(Timestamp) -> ConsentEvent,
         then: impl FnOnce(&ConsentEvent, Timestamp),
     ) -> Result<(), ResolveError> {
+        // The answer's time, and the version in effect then: when it was given.
+        let now = self.now();
         let _w = self.inner.writes.lock(&auth.subject).await;
         let claim = self.claim(auth)?;
-        let now = self.inner.clock.now();
         let event = event(now);
         let result = match self.inner.store.append(&self.inner.app, &event).await {
             Ok(()) => {

@@ -87,6 +87,10 @@ pub enum ResolveError {
         /// Its ticket.
         ticket: Ticket,
     },
+    /// The user's consent was cleared after this agreement was given and before it could be
+    /// written: the clear is the later word, so nothing was recorded.
+    #[error("the user's consent was cleared after this agreement was given; nothing was recorded")]
+    Withdrawn,
     /// The store did not record the decision.
     #[error(transparent)]
     Store(#[from] StoreError),

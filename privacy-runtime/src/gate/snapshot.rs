@@ -114,26 +114,42 @@ impl Snapshots {
         &self.shards[(h >> 58) as usize % SHARDS]
     }
 
-    /// Records what `subject`'s consent covers. `only_if_absent` is for a value read from the
-    /// store without the user's write lock: a write that landed meanwhile wins.
-    pub(crate) fn set(&self, subject: &Subject, covered: ScopeSet, only_if_absent: bool) {
+    /// The write epoch: it moves with every change, under the shard's lock.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Records what `subject`'s consent covers, from a change the gate made (under the user's
+    /// write lock).
+    pub(crate) fn set(&self, subject: &Subject, covered: ScopeSet) {
         let h = subject.as_ref().hash64();
         let mut shard = self.shard(h).write().unwrap_or_else(PoisonError::into_inner);
         let bucket = shard.entry(h).or_default();
         match bucket.iter_mut().find(|(s, _)| s == subject) {
-            Some(_) if only_if_absent => return,
             Some(entry) => entry.1 = covered,
             None => bucket.push((subject.clone(), covered)),
         }
-        drop(shard);
+        // Moved under the lock: a fill that saw the old epoch cannot land after this change.
         self.epoch.fetch_add(1, Ordering::Release);
     }
-}
 
-impl Snapshots {
+    /// Fills in `subject`'s snapshot from a store read that started at epoch `seen`. Dropped if
+    /// the user is already there or anything changed since (a change's own value wins).
+    pub(crate) fn fill(&self, subject: &Subject, covered: ScopeSet, seen: u64) {
+        let h = subject.as_ref().hash64();
+        let mut shard = self.shard(h).write().unwrap_or_else(PoisonError::into_inner);
+        if self.epoch.load(Ordering::Acquire) != seen {
+            return;
+        }
+        let bucket = shard.entry(h).or_default();
+        if !bucket.iter().any(|(s, _)| s == subject) {
+            bucket.push((subject.clone(), covered));
+        }
+    }
+
     /// Sets `subject`'s snapshot to cover nothing, before a withdrawal is stored.
     pub(crate) fn withdraw(&self, subject: &Subject) {
-        self.set(subject, ScopeSet::EMPTY, false);
+        self.set(subject, ScopeSet::EMPTY);
     }
 
     /// Drops `subject`'s snapshot, so the next call reads the store.
@@ -146,7 +162,6 @@ impl Snapshots {
                 shard.remove(&h);
             }
         }
-        drop(shard);
         self.epoch.fetch_add(1, Ordering::Release);
     }
 }
