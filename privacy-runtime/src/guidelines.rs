@@ -184,6 +184,9 @@ pub struct GuidelineVersion {
 /// The guidelines of one app. Build with [`Guidelines::builder`].
 #[derive(Debug, Clone)]
 pub struct Guidelines {
+    /// What the newest version declares: read on every consented call once every version is in
+    /// effect, so kept inline rather than behind the versions' allocation.
+    latest: ScopeSet,
     contract_name: String,
     contract: Option<ContractLocation>,
     versions: Vec<GuidelineVersion>,
@@ -390,7 +393,7 @@ impl Guidelines {
     /// The scopes that the newest version declares.
     #[inline]
     pub fn latest_declared(&self) -> ScopeSet {
-        self.versions.last().map_or(ScopeSet::EMPTY, |v| v.declared)
+        self.latest
     }
 
     /// The version in which `scope` was declared most recently without a gap, if the newest
@@ -509,6 +512,7 @@ impl GuidelinesBuilder {
             }
         }
         let mut g = Guidelines {
+            latest: ScopeSet::EMPTY,
             contract_name: self.contract_name,
             contract: self.contract,
             versions: Vec::with_capacity(self.versions.len()),
@@ -545,6 +549,7 @@ impl GuidelinesBuilder {
             let id = VersionId::of(&g.contract_name, published_at, &mut content);
             g.versions.push(GuidelineVersion { id, number, published_at, declared, purposes });
         }
+        g.latest = g.versions.last().map_or(ScopeSet::EMPTY, |v| v.declared);
         Ok(g)
     }
 }
