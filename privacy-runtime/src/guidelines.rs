@@ -187,6 +187,9 @@ pub struct Guidelines {
     /// What the newest version declares: read on every consented call once every version is in
     /// effect, so kept inline rather than behind the versions' allocation.
     latest: ScopeSet,
+    /// Unique per build in this process (kept by clones, which declare the same), so that a call
+    /// site can remember how it resolved its custom scopes here.
+    uid: u64,
     contract_name: String,
     contract: Option<ContractLocation>,
     versions: Vec<GuidelineVersion>,
@@ -344,6 +347,17 @@ impl Guidelines {
             Some(i) => Scope::custom(i).ok_or_else(|| UnknownScopeError::new(id, [])),
             None => Err(UnknownScopeError::new(id, self.known_ids())),
         }
+    }
+
+    /// The custom scope `id`, without building an error when there is none.
+    pub(crate) fn custom_scope_by_id(&self, id: &str) -> Option<Scope> {
+        self.custom.iter().position(|c| c.id == id).and_then(Scope::custom)
+    }
+
+    /// Unique per build in this process.
+    #[inline]
+    pub(crate) fn uid(&self) -> u64 {
+        self.uid
     }
 
     /// The id of a scope: the catalog's for a built-in, the app's for a custom one.
@@ -511,8 +525,10 @@ impl GuidelinesBuilder {
                 return Err(GuidelinesError::DuplicateCustomScope(c.id.clone()));
             }
         }
+        static UIDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let mut g = Guidelines {
             latest: ScopeSet::EMPTY,
+            uid: UIDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             contract_name: self.contract_name,
             contract: self.contract,
             versions: Vec::with_capacity(self.versions.len()),

@@ -24,15 +24,18 @@ pub mod __private;
 #[cfg(feature = "test-util")]
 pub use clock::ManualClock;
 pub use clock::{Clock, Sleep, SystemClock, Timestamp, TimestampError};
-pub use consent::{BoxFuture, ConsentEvent, ConsentRecord, ConsentSource, ConsentStore, MemoryStore, current_of};
+pub use consent::{
+    BoxFuture, ChangeFeed, ConsentEvent, ConsentRecord, ConsentSource, ConsentStore, MemoryStore, current_of,
+};
 pub use context::{
     GateAlreadyInstalled, Scoped, current_gate, current_subject, subject_scope, with_gate, with_subject,
 };
 pub use error::{PendingStage, PrivacyError, PrivacyErrorKind, StoreError};
 pub use gate::{
-    CombinedError, DEFAULT_AUTHORIZATION_TTL, DEFAULT_REFUSAL_HOLD, Gate, GateBuilder, GateStats, NeedAuthorization,
-    NeedAuthorizationListener, OfficialPrompt, PrivacyContract, PrivacySetting, PromptRequest, PromptResponder,
-    REQUIRE_PRIVACY_AUTHORIZE, RejectedAgree, Resolution, ResolveError, Resolver, WaitPolicy,
+    CombinedError, DEFAULT_AUTHORIZATION_TTL, DEFAULT_REFUSAL_HOLD, DEFAULT_SNAPSHOT_CAPACITY, DEFAULT_STALENESS_BOUND,
+    Gate, GateBuilder, GateStats, NeedAuthorization, NeedAuthorizationListener, OfficialPrompt, PrivacyContract,
+    PrivacySetting, PromptRequest, PromptResponder, REQUIRE_PRIVACY_AUTHORIZE, RejectedAgree, Resolution, ResolveError,
+    Resolver, WaitPolicy,
 };
 pub use guidelines::{
     ContractLocation, CustomScope, DEFAULT_EFFECT_DELAY, GuidelineVersion, Guidelines, GuidelinesBuilder,

@@ -2,6 +2,7 @@
 //! list kept by hand.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use crate::guidelines::Guidelines;
 use crate::scope::{Scope, ScopeSet};
@@ -18,6 +19,9 @@ pub struct CallSite {
     file: &'static str,
     line: u32,
     is_async: bool,
+    /// The scopes of a site with custom scopes, as resolved in the first guidelines that knew
+    /// them all (by [`Guidelines::uid`]).
+    resolved: OnceLock<(u64, ScopeSet)>,
 }
 
 impl CallSite {
@@ -43,6 +47,7 @@ impl CallSite {
             file,
             line,
             is_async,
+            resolved: OnceLock::new(),
         }
     }
 
@@ -83,7 +88,22 @@ impl CallSite {
         if self.custom.is_empty() {
             return Some(self.builtin);
         }
-        self.custom.iter().try_fold(self.builtin, |set, id| guidelines.scope(id).ok().map(|s| set.with(s)))
+        match self.resolved.get() {
+            Some(&(uid, set)) if uid == guidelines.uid() => Some(set),
+            _ => self.resolve(guidelines),
+        }
+    }
+
+    /// Looks the custom scopes up by id, and remembers the answer for the first guidelines that
+    /// declare them all (a program has one set of guidelines; tests with several resolve again).
+    #[cold]
+    fn resolve(&self, guidelines: &Guidelines) -> Option<ScopeSet> {
+        let set = self
+            .custom
+            .iter()
+            .try_fold(self.builtin, |set, id| guidelines.custom_scope_by_id(id).map(|s| set.with(s)))?;
+        let _ = self.resolved.set((guidelines.uid(), set));
+        Some(set)
     }
 }
 

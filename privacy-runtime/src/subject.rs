@@ -41,30 +41,6 @@ impl SubjectRef<'_> {
             SubjectRef::Str(s) => Subject::Str(Arc::from(s)),
         }
     }
-
-    /// A fast, non-cryptographic hash (the runtime's maps are keyed by it).
-    #[inline]
-    pub(crate) fn hash64(self) -> u64 {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
-        match self {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            SubjectRef::Int(i) => mix(mix(1, i as u64), (i >> 64) as u64),
-            SubjectRef::Str(s) => {
-                let mut h = mix(2, s.len() as u64);
-                let mut chunks = s.as_bytes().chunks_exact(8);
-                for c in &mut chunks {
-                    let mut w = [0u8; 8];
-                    w.copy_from_slice(c);
-                    h = mix(h, u64::from_le_bytes(w));
-                }
-                // The tail assembled in a register: a byte copy into a buffer followed by a
-                // wide load stalls on store forwarding.
-                let tail = chunks.remainder().iter().rev().fold(0u64, |w, b| (w << 8) | u64::from(*b));
-                mix(h, tail)
-            }
-        }
-    }
 }
 
 impl PartialEq<SubjectRef<'_>> for Subject {
@@ -234,14 +210,7 @@ mod tests {
     #[test]
     fn int_and_string_ids_never_collide() {
         assert_ne!(Subject::from(7u64), Subject::from("7"));
-        assert_ne!(SubjectRef::Int(7).hash64(), SubjectRef::Str("7").hash64());
         assert_eq!(Subject::from(7u8), Subject::from(7i64));
-    }
-
-    #[test]
-    fn hash_sees_every_byte() {
-        assert_ne!(SubjectRef::Str("openid-0001").hash64(), SubjectRef::Str("openid-0002").hash64());
-        assert_ne!(SubjectRef::Str("a").hash64(), SubjectRef::Str("a\0").hash64());
     }
 
     #[test]

@@ -3,15 +3,21 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use super::{BoxFuture, ConsentEvent, ConsentRecord, ConsentStore, current_of};
+use super::{BoxFuture, ChangeFeed, ConsentEvent, ConsentRecord, ConsentStore, current_of};
 use crate::error::StoreError;
 use crate::subject::Subject;
 
+type Histories = HashMap<(String, Subject), Vec<ConsentEvent>>;
+
 /// A store in memory, for tests and single-process demos. Its history lasts as long as the
 /// process.
+///
+/// Every gate built on one `MemoryStore` (share it as an `Arc`) sees the others' changes before
+/// its next call decides: an append tells every subscribed gate before it returns.
 #[derive(Default)]
 pub struct MemoryStore {
-    events: Mutex<HashMap<(String, Subject), Vec<ConsentEvent>>>,
+    events: Mutex<Histories>,
+    feeds: Mutex<Vec<ChangeFeed>>,
 }
 
 impl MemoryStore {
@@ -20,14 +26,25 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<(String, Subject), Vec<ConsentEvent>>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut Histories) -> T) -> T {
         f(&mut self.events.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The live subscriptions, closed ones dropped.
+    fn feeds(&self) -> Vec<ChangeFeed> {
+        let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        feeds.retain(|f| !f.is_closed());
+        feeds.clone()
     }
 }
 
 impl ConsentStore for MemoryStore {
     fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
         self.with(|m| m.entry((app.to_owned(), event.subject().clone())).or_default().push(event.clone()));
+        // Told with no lock of the store held: a gate may read the store right away.
+        for feed in self.feeds() {
+            feed.changed(app, event.subject().as_ref());
+        }
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -47,5 +64,10 @@ impl ConsentStore for MemoryStore {
     ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
         let r = self.with(|m| m.get(&(app.to_owned(), subject.clone())).cloned().unwrap_or_default());
         Box::pin(std::future::ready(Ok(r)))
+    }
+
+    fn subscribe(&self, feed: ChangeFeed) -> bool {
+        self.feeds.lock().unwrap_or_else(PoisonError::into_inner).push(feed);
+        true
     }
 }

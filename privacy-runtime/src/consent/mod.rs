@@ -4,9 +4,12 @@
 //! history of a user (who, when, which guideline version, which button, which API asked) is
 //! always there to show.
 
+mod feed;
 mod memory;
 mod store;
 
+pub use feed::ChangeFeed;
+pub(crate) use feed::ChangeSink;
 pub use memory::MemoryStore;
 pub use store::{BoxFuture, ConsentStore};
 

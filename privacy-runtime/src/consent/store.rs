@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::{ConsentEvent, ConsentRecord};
+use super::{ChangeFeed, ConsentEvent, ConsentRecord};
 use crate::error::StoreError;
 use crate::subject::Subject;
 
@@ -21,6 +21,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// A store appends and never forgets: [`current`](ConsentStore::current) is derived from the
 /// history ([`current_of`](crate::current_of) does it for a store that keeps events in order).
+///
+/// A gate keeps a snapshot of what it read. So that a change made through another gate or
+/// another process reaches it, a store reports changes through [`subscribe`](Self::subscribe);
+/// a store that cannot has each snapshot trusted for the gate's staleness bound only.
 ///
 /// `Arc<S>` is a store when `S` is, so a test can keep a handle on the store it installed.
 pub trait ConsentStore: Send + Sync + 'static {
@@ -40,6 +44,19 @@ pub trait ConsentStore: Send + Sync + 'static {
         app: &'a str,
         subject: &'a Subject,
     ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>>;
+
+    /// Subscribes a gate to this store's changes. Returns `true` when the store will call
+    /// [`ChangeFeed::changed`] for every event appended from now on (by anyone, once it is
+    /// durable), and `false` (the default) when it cannot: the gate then re-reads a user whose
+    /// snapshot is older than its staleness bound
+    /// ([`GateBuilder::staleness_bound`](crate::GateBuilder::staleness_bound)).
+    ///
+    /// Called once, when the gate is built. Keep the feed; drop it when
+    /// [`ChangeFeed::is_closed`].
+    fn subscribe(&self, feed: ChangeFeed) -> bool {
+        let _ = feed;
+        false
+    }
 }
 
 impl<S: ConsentStore + ?Sized> ConsentStore for Arc<S> {
@@ -61,5 +78,9 @@ impl<S: ConsentStore + ?Sized> ConsentStore for Arc<S> {
         subject: &'a Subject,
     ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
         (**self).history(app, subject)
+    }
+
+    fn subscribe(&self, feed: ChangeFeed) -> bool {
+        (**self).subscribe(feed)
     }
 }

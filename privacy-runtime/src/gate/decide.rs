@@ -64,7 +64,7 @@ impl Gate {
             return false;
         }
         let in_effect = self.in_effect_now();
-        match self.inner.snapshots.get(subject) {
+        match self.inner.snapshots.get(subject, || self.inner.clock.now()) {
             Some(covered) => required.is_subset(covered.intersection(in_effect)),
             None => false,
         }
@@ -82,16 +82,22 @@ impl Gate {
     /// Reads `subject`'s consent from the store into the snapshot.
     fn load_covered<'a>(&'a self, subject: &'a Subject) -> StoreRead<'a> {
         Box::pin(async move {
-            let seen = self.inner.snapshots.epoch();
+            let start = self.inner.snapshots.begin_read(subject.as_ref(), self.now());
             let record = self.inner.store.current(&self.inner.app, subject).await?;
             let covered = self.covered_by(record.as_ref());
-            self.inner.snapshots.fill(subject, covered, seen);
-            Ok(self.inner.snapshots.get(subject.as_ref()).unwrap_or(covered))
+            self.inner.snapshots.fill(subject, covered, start);
+            // A change that overtook the read is what counts.
+            Ok(self.snapshot(subject.as_ref()).unwrap_or(covered))
         })
     }
 
+    /// The snapshot's answer for `subject`, if it has a fresh one.
+    fn snapshot(&self, subject: SubjectRef<'_>) -> Option<ScopeSet> {
+        self.inner.snapshots.get(subject, || self.inner.clock.now())
+    }
+
     async fn covered(&self, subject: &Subject) -> Result<ScopeSet, StoreError> {
-        match self.inner.snapshots.get(subject.as_ref()) {
+        match self.snapshot(subject.as_ref()) {
             Some(c) => Ok(c),
             None => self.load_covered(subject).await,
         }
@@ -100,7 +106,7 @@ impl Gate {
     /// [`covered`](Self::covered) for sync code: an in-memory store answers at once; another is
     /// waited for where that cannot deadlock.
     fn covered_blocking(&self, subject: &Subject, use_instead: &'static str) -> Result<ScopeSet, PrivacyErrorKind> {
-        if let Some(c) = self.inner.snapshots.get(subject.as_ref()) {
+        if let Some(c) = self.snapshot(subject.as_ref()) {
             return Ok(c);
         }
         let mut read = self.load_covered(subject);
@@ -181,10 +187,7 @@ impl Gate {
             .inner
             .auths
             .join_or_open(&req, &self.inner.tickets, || {
-                self.inner
-                    .snapshots
-                    .get(subject.as_ref())
-                    .is_some_and(|c| required.is_subset(c.intersection(in_effect)))
+                self.snapshot(subject.as_ref()).is_some_and(|c| required.is_subset(c.intersection(in_effect)))
             })
             .map_err(|e| PrivacyError::new(api, PrivacyErrorKind::TicketUnavailable { message: e.to_string() }))?;
         match &join {

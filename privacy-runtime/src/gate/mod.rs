@@ -26,11 +26,11 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock, Timestamp};
-use crate::consent::{ConsentStore, MemoryStore};
+use crate::consent::{ChangeFeed, ChangeSink, ConsentStore, MemoryStore};
 use crate::error::PendingStage;
 use crate::guidelines::{ContractLocation, Guidelines};
 use crate::scope::ScopeSet;
-use crate::subject::{AsSubject, Subject};
+use crate::subject::{AsSubject, Subject, SubjectRef};
 use crate::sync::{AtomicBool, RwLock};
 use crate::ticket::{Ticket, TicketSource};
 use authorization::Table;
@@ -47,6 +47,20 @@ pub const DEFAULT_REFUSAL_HOLD: Duration = Duration::from_secs(10);
 /// authorization, its ticket and its waiters do not outlive the visit. The platform's own
 /// declarations take effect after the same five minutes.
 pub const DEFAULT_AUTHORIZATION_TTL: Duration = Duration::from_secs(5 * 60);
+
+/// How many users' consent a gate keeps in memory by default: 1,048,576 (about 60 MB with
+/// 28-byte openids). A user past it is read from the store on their next call.
+pub const DEFAULT_SNAPSHOT_CAPACITY: usize = 1 << 20;
+
+/// How long a gate trusts what it read of a user's consent when its store has no live change
+/// feed: one second.
+///
+/// A withdrawal must stop calls on every instance about as fast as a person can act again: one
+/// second is below the time a user takes to go back to the page that uses the data, while it
+/// bounds the extra load at one store read per active user per second per instance. Stores with
+/// a feed ([`MemoryStore`], PostgreSQL's LISTEN/NOTIFY) are told of every change and do not
+/// pay it; a feed that breaks falls back to it until it is live again.
+pub const DEFAULT_STALENESS_BOUND: Duration = Duration::from_secs(1);
 
 /// The API name a [`Gate::require_privacy_authorize`] call reports as `referrer`.
 pub const REQUIRE_PRIVACY_AUTHORIZE: &str = "requirePrivacyAuthorize";
@@ -195,12 +209,15 @@ pub struct GateBuilder {
     ttl: Duration,
     tickets: TicketSource,
     runtime: Option<RuntimeHandle>,
+    snapshot_capacity: usize,
+    staleness_bound: Duration,
 }
 
 impl GateBuilder {
     /// Where consent is kept (default: a [`MemoryStore`]). Pass an `Arc` to keep a handle on it.
-    /// The gate keeps a snapshot of what it read and wrote: changes made to the store by anything
-    /// else (another gate, another process) are not seen yet.
+    /// The gate keeps a snapshot of what it read and wrote; changes made to the store by anything
+    /// else (another gate, another process) reach it through the store's change feed
+    /// ([`ConsentStore::subscribe`]), or after the staleness bound for a store without one.
     pub fn store(mut self, store: impl ConsentStore) -> Self {
         self.store = Arc::new(store);
         self
@@ -240,6 +257,22 @@ impl GateBuilder {
         self
     }
 
+    /// How many users' consent the gate keeps in memory (default [`DEFAULT_SNAPSHOT_CAPACITY`]).
+    /// Only users with a consent in force are kept. Past the capacity some are dropped, and read
+    /// from the store again on their next call; nothing is guessed.
+    pub fn snapshot_capacity(mut self, users: usize) -> Self {
+        self.snapshot_capacity = users;
+        self
+    }
+
+    /// How long what the gate read of a user's consent is trusted while the store's change feed
+    /// is not live, or when the store has none (default [`DEFAULT_STALENESS_BOUND`], one
+    /// second). Counted in whole seconds, rounded up; zero reads the store on every call.
+    pub fn staleness_bound(mut self, bound: Duration) -> Self {
+        self.staleness_bound = bound;
+        self
+    }
+
     /// The tokio runtime that drives the store when a `_blocking` method is called from a thread
     /// outside any runtime. By default, the runtime the gate is built on, if any.
     #[cfg(feature = "tokio")]
@@ -256,9 +289,11 @@ impl GateBuilder {
         self
     }
 
-    /// Builds the gate.
+    /// Builds the gate, and subscribes it to the store's change feed.
     pub fn build(self) -> Gate {
-        Gate {
+        let sets = self.guidelines.versions().iter().map(|v| v.declared).collect::<Vec<_>>();
+        let snapshots = Snapshots::new(sets, self.snapshot_capacity, self.staleness_bound, self.clock.now());
+        let gate = Gate {
             inner: Arc::new(GateInner {
                 app: self.app.into(),
                 guidelines: self.guidelines,
@@ -270,7 +305,7 @@ impl GateBuilder {
                 wait: self.wait,
                 refusal_hold: self.refusal_hold,
                 ttl: self.ttl,
-                snapshots: Snapshots::new(),
+                snapshots,
                 writes: WriteLocks::default(),
                 auths: Table::default(),
                 actions: provisional::Actions::default(),
@@ -278,11 +313,32 @@ impl GateBuilder {
                 tickets: self.tickets,
                 runtime: self.runtime.unwrap_or_else(blocking::current_runtime),
             }),
-        }
+        };
+        let sink: std::sync::Weak<dyn ChangeSink> = Arc::downgrade(&gate.inner) as std::sync::Weak<GateInner>;
+        let live = gate.inner.store.subscribe(ChangeFeed::new(sink));
+        gate.inner.snapshots.set_feed_live(live);
+        gate
     }
 }
 
-/// How many authorizations, holds and write locks a gate keeps: what is open, nothing more.
+impl ChangeSink for GateInner {
+    fn changed(&self, app: &str, subject: SubjectRef<'_>) {
+        if app == &*self.app {
+            self.snapshots.forget(subject);
+        }
+    }
+
+    fn resync(&self) {
+        self.snapshots.forget_all();
+    }
+
+    fn set_live(&self, live: bool) {
+        self.snapshots.set_feed_live(live);
+    }
+}
+
+/// What a gate keeps in memory: authorizations, holds and write locks (what is open, nothing
+/// more), and the users in its consent snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct GateStats {
@@ -294,6 +350,10 @@ pub struct GateStats {
     pub waiting_calls: usize,
     /// Users with a consent change being written.
     pub writes_in_flight: usize,
+    /// Users whose consent the gate keeps in memory (at most about the snapshot capacity).
+    pub users_in_snapshot: usize,
+    /// `true` while the store's change feed is live (otherwise the staleness bound applies).
+    pub change_feed_live: bool,
 }
 
 impl Gate {
@@ -311,6 +371,8 @@ impl Gate {
             ttl: DEFAULT_AUTHORIZATION_TTL,
             tickets: TicketSource::Os,
             runtime: None,
+            snapshot_capacity: DEFAULT_SNAPSHOT_CAPACITY,
+            staleness_bound: DEFAULT_STALENESS_BOUND,
         }
     }
 
@@ -335,10 +397,17 @@ impl Gate {
         self.inner.clock.now()
     }
 
-    /// What the gate keeps in memory for open authorizations.
+    /// What the gate keeps in memory: open authorizations, writes, the consent snapshot.
     pub fn stats(&self) -> GateStats {
         let (users_with_state, open_tickets, waiting_calls) = self.inner.auths.sizes();
-        GateStats { users_with_state, open_tickets, waiting_calls, writes_in_flight: self.inner.writes.len() }
+        GateStats {
+            users_with_state,
+            open_tickets,
+            waiting_calls,
+            writes_in_flight: self.inner.writes.len(),
+            users_in_snapshot: self.inner.snapshots.len(),
+            change_feed_live: self.inner.snapshots.feed_live(),
+        }
     }
 
     pub(crate) fn id(&self) -> u64 {

@@ -51,7 +51,7 @@ impl Gate {
     /// consent covers it.
     fn apply_agreement(&self, record: &ConsentRecord, button_id: Option<&str>) {
         let covered = self.covered_by(Some(record));
-        self.inner.snapshots.set(&record.subject, covered);
+        self.inner.snapshots.set(&record.subject, covered, self.now());
         self.inner.auths.lift_hold(&record.subject);
         if let Some(open) = self.inner.auths.open_of(&record.subject) {
             if let Some(id) = button_id {
@@ -188,14 +188,14 @@ impl Gate {
         let event = ConsentEvent::Cleared { subject: subject.clone(), at: self.inner.clock.now() };
         // A withdrawal is shown before it is stored, so no call passes on a consent the store no
         // longer holds; a grant is shown only after (`apply_agreement`).
-        self.inner.snapshots.withdraw(&subject);
+        self.inner.snapshots.withdraw(&subject, self.now());
         self.inner.actions.withdraw(&subject);
-        if let Err(e) = self.inner.store.append(&self.inner.app, &event).await {
-            // The write may have landed all the same (a commit whose answer was lost): the next
-            // call reads the store again rather than trust what was shown before.
-            self.inner.snapshots.forget(&subject);
-            return Err(e);
-        }
+        let stored = self.inner.store.append(&self.inner.app, &event).await;
+        // Stored: the store says "no consent" from now on, and the user is no longer kept. Failed:
+        // the write may have landed all the same (a commit whose answer was lost), so the next
+        // call reads the store again rather than trust what was shown before.
+        self.inner.snapshots.forget(subject.as_ref());
+        stored?;
         self.inner.auths.lift_hold(&subject);
         if let Some(open) = self.inner.auths.open_of(&subject) {
             self.inner.auths.settle(&open, Outcome::Cleared);

@@ -1,68 +1,145 @@
 //! What the gate knows of each user's consent: the scopes the agreed version declares, read on
 //! every guarded call, and the per-user lock that keeps the snapshot in the order of the store.
 //!
-//! Sharded so that calls of different users never meet on one lock, and read through a
-//! per-thread cache that an epoch invalidates, so repeated calls of one user take no lock at all.
+//! - **Only consented users are kept.** A user with no consent, or an unknown id, adds nothing;
+//!   a call for them reads the store. The number of users kept is bounded
+//!   ([`GateBuilder::snapshot_capacity`](super::GateBuilder::snapshot_capacity)); past it, a
+//!   shard drops an eighth of its users, who are read from the store again on their next call.
+//! - **Compact.** A user is one 24-byte slot in a hash table (the id's bytes on the heap, the
+//!   index of the covered scope set, the time it was read), hashed with a key drawn from the OS
+//!   at random per gate, so a client that picks its own ids cannot aim them at one bucket.
+//! - **Sharded**, so calls of different users rarely meet on one lock, and read through a small
+//!   per-thread cache validated by the shard's epoch: a change invalidates the cached users of
+//!   one shard in 64, never everyone's.
+//! - **Coherent with the store.** A change made through this gate is applied under the user's
+//!   write lock; a change made elsewhere arrives through the store's change feed and drops the
+//!   user's entry. Without a live feed, an entry is trusted for the staleness bound only.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, PoisonError};
 
+use hashbrown::HashTable;
+
+use crate::clock::Timestamp;
 use crate::scope::ScopeSet;
 use crate::subject::{Subject, SubjectRef};
-use crate::sync::{AtomicU64, Mutex, Ordering, RwLock, lock};
-
-#[derive(Default)]
-struct IdHasher(u64);
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-type ById<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
-/// One shard: subjects (and their covered scopes) by hash.
-type Shard = RwLock<ById<Vec<(Subject, ScopeSet)>>>;
+use crate::sync::{AtomicBool, AtomicU64, Mutex, Ordering, RwLock, lock};
 
 const SHARDS: usize = 64;
+/// The index of "covers nothing: a withdrawal is being stored" in [`Snapshots::sets`].
+const WITHDRAWN: u16 = 0;
 
-/// The consent snapshot of every user the gate has seen.
+/// One user: the id as bytes (a tag byte, then the id), the index of the scopes the consent
+/// covers, and when it was read (whole seconds since the gate started, on the gate's clock).
+struct Entry {
+    key: Box<[u8]>,
+    covered: u16,
+    read_at: u32,
+}
+
+/// One shard: its users, and an epoch moved (under the write lock) by every change to them.
+#[repr(align(128))]
+struct Shard {
+    epoch: AtomicU64,
+    table: RwLock<HashTable<Entry>>,
+}
+
+/// The consent snapshot of the consented users a gate has seen.
 pub(crate) struct Snapshots {
     shards: Box<[Shard]>,
-    /// Unique for the life of the process, so a cache entry never outlives its gate's identity.
+    hasher: foldhash::fast::SeedableRandomState,
+    /// Unique for the life of the process, so a per-thread cache entry never outlives its gate.
     id: u64,
-    /// Bumped after every write; a cached entry is valid while its epoch is current.
-    epoch: AtomicU64,
+    /// Users a shard keeps before it evicts.
+    per_shard: usize,
+    /// The scope sets an entry can cover: `sets[0]` is nothing, then one per version.
+    sets: Box<[ScopeSet]>,
+    /// `true` while the store's change feed is live; otherwise entries age out.
+    feed_live: AtomicBool,
+    /// How long (whole seconds) an entry is trusted while the feed is not live.
+    max_age: u32,
+    /// Time zero of `read_at`.
+    start: Timestamp,
 }
 
-const CACHE_SLOTS: usize = 64;
-
-struct CacheEntry {
-    gate: u64,
-    hash: u64,
+/// Where a store read began, so that its answer lands only if nothing changed meanwhile.
+#[derive(Clone, Copy)]
+pub(crate) struct ReadStart {
     epoch: u64,
-    subject: Subject,
-    covered: ScopeSet,
+    at: u32,
 }
+
+/// A per-thread copy of one entry. Ids longer than the inline buffer are not copied.
+#[derive(Clone, Copy)]
+struct Cached {
+    gate: u64,
+    epoch: u64,
+    hash: u64,
+    read_at: u32,
+    covered: u16,
+    len: u8,
+    key: [u8; KEY_INLINE],
+}
+
+const KEY_INLINE: usize = 48;
+const CACHE_SLOTS: usize = 16;
+const EMPTY_SLOT: Cached = Cached { gate: 0, epoch: 0, hash: 0, read_at: 0, covered: 0, len: 0, key: [0; KEY_INLINE] };
 
 thread_local! {
-    static SNAPSHOT_CACHE: std::cell::RefCell<Vec<Option<CacheEntry>>> = const { std::cell::RefCell::new(Vec::new()) };
+    static CACHE: std::cell::RefCell<[Cached; CACHE_SLOTS]> = const { std::cell::RefCell::new([EMPTY_SLOT; CACHE_SLOTS]) };
+}
+
+/// The bytes an id is kept as: a tag (0 for an integer, 1 for a string), then the id.
+fn encode(subject: SubjectRef<'_>) -> Box<[u8]> {
+    match subject {
+        SubjectRef::Int(i) => {
+            let mut k = Vec::with_capacity(17);
+            k.push(0);
+            k.extend_from_slice(&i.to_le_bytes());
+            k.into_boxed_slice()
+        }
+        SubjectRef::Str(s) => {
+            let mut k = Vec::with_capacity(s.len() + 1);
+            k.push(1);
+            k.extend_from_slice(s.as_bytes());
+            k.into_boxed_slice()
+        }
+    }
+}
+
+/// `true` when `key` holds `subject`.
+#[inline]
+fn matches(key: &[u8], subject: SubjectRef<'_>) -> bool {
+    match (key.split_first(), subject) {
+        (Some((0, rest)), SubjectRef::Int(i)) => rest == i.to_le_bytes(),
+        (Some((1, rest)), SubjectRef::Str(s)) => rest == s.as_bytes(),
+        _ => false,
+    }
 }
 
 impl Snapshots {
-    pub(crate) fn new() -> Self {
+    /// A snapshot that can cover `sets` (besides nothing), keeps about `capacity` users, and
+    /// trusts an entry for `max_age` while no change feed is live.
+    pub(crate) fn new(
+        sets: impl IntoIterator<Item = ScopeSet>,
+        capacity: usize,
+        max_age: std::time::Duration,
+        start: Timestamp,
+    ) -> Self {
         static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let mut seed = [0u8; 8];
+        // Without the OS's randomness the per-process seed (from address-space layout) remains.
+        let seed = getrandom::fill(&mut seed).map_or(0, |()| u64::from_le_bytes(seed));
+        let max_age = u32::try_from(max_age.as_secs() + u64::from(max_age.subsec_nanos() > 0)).unwrap_or(u32::MAX);
         Snapshots {
-            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            shards: (0..SHARDS).map(|_| Shard { epoch: AtomicU64::new(0), table: RwLock::default() }).collect(),
+            hasher: foldhash::fast::SeedableRandomState::with_seed(seed, foldhash::SharedSeed::global_random()),
             id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            epoch: AtomicU64::new(0),
+            per_shard: capacity.div_ceil(SHARDS).max(1),
+            sets: std::iter::once(ScopeSet::EMPTY).chain(sets).collect(),
+            feed_live: AtomicBool::new(false),
+            max_age,
+            start,
         }
     }
 
@@ -71,98 +148,241 @@ impl Snapshots {
         self.id
     }
 
-    /// The snapshot of `subject`, from this thread's cache when it is current.
     #[inline]
-    pub(crate) fn get(&self, subject: SubjectRef<'_>) -> Option<ScopeSet> {
-        let h = subject.hash64();
-        let epoch = self.epoch.load(Ordering::Acquire);
-        let slot = (h as usize) % CACHE_SLOTS;
-        let hit = SNAPSHOT_CACHE.with(|c| {
-            let c = c.try_borrow().ok()?;
-            let e = c.get(slot)?.as_ref()?;
-            (e.gate == self.id && e.hash == h && e.epoch == epoch && e.subject == subject).then_some(e.covered)
-        });
-        if hit.is_some() {
-            return hit;
-        }
-        self.load_into_cache(subject, h, epoch)
-    }
-
-    /// The cache miss: reads the shard and remembers the answer on this thread.
-    #[cold]
-    #[inline(never)]
-    fn load_into_cache(&self, subject: SubjectRef<'_>, h: u64, epoch: u64) -> Option<ScopeSet> {
-        let slot = (h as usize) % CACHE_SLOTS;
-        let (owned, covered) = {
-            let shard = self.shard(h).read().unwrap_or_else(PoisonError::into_inner);
-            let (s, c) = shard.get(&h)?.iter().find(|(s, _)| *s == subject)?;
-            (s.clone(), *c)
-        };
-        SNAPSHOT_CACHE.with(|c| {
-            if let Ok(mut c) = c.try_borrow_mut() {
-                if c.len() < CACHE_SLOTS {
-                    c.resize_with(CACHE_SLOTS, || None);
-                }
-                c[slot] = Some(CacheEntry { gate: self.id, hash: h, epoch, subject: owned, covered });
+    fn hash(&self, subject: SubjectRef<'_>) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        match subject {
+            SubjectRef::Int(i) => {
+                h.write_u8(0);
+                h.write_u128(i.cast_unsigned());
             }
-        });
-        Some(covered)
+            SubjectRef::Str(s) => {
+                h.write_u8(1);
+                h.write(s.as_bytes());
+            }
+        }
+        h.finish()
     }
 
     #[inline]
     fn shard(&self, h: u64) -> &Shard {
-        &self.shards[(h >> 58) as usize % SHARDS]
+        // Bits the table itself uses least: it takes the low bits for the bucket and the top
+        // seven for the tag.
+        &self.shards[(h >> 40) as usize % SHARDS]
     }
 
-    /// The write epoch: it moves with every change, under the shard's lock.
-    pub(crate) fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
+    /// Seconds since the gate started, on its clock.
+    fn seconds(&self, now: Timestamp) -> u32 {
+        u32::try_from(now.since(self.start).as_secs()).unwrap_or(u32::MAX)
     }
 
-    /// Records what `subject`'s consent covers, from a change the gate made (under the user's
-    /// write lock).
-    pub(crate) fn set(&self, subject: &Subject, covered: ScopeSet) {
-        let h = subject.as_ref().hash64();
-        let mut shard = self.shard(h).write().unwrap_or_else(PoisonError::into_inner);
-        let bucket = shard.entry(h).or_default();
-        match bucket.iter_mut().find(|(s, _)| s == subject) {
-            Some(entry) => entry.1 = covered,
-            None => bucket.push((subject.clone(), covered)),
+    /// `true` when an entry read at `read_at` may still be trusted.
+    #[inline]
+    fn fresh(&self, read_at: u32, now: impl Fn() -> Timestamp + Copy) -> bool {
+        self.feed_live.load(Ordering::Acquire) || self.seconds(now()).saturating_sub(read_at) < self.max_age
+    }
+
+    /// The scopes `subject`'s consent covers, when the snapshot knows them; `None` when the store
+    /// must be read (the user is not kept, or was read too long ago).
+    #[inline]
+    pub(crate) fn get(&self, subject: SubjectRef<'_>, now: impl Fn() -> Timestamp + Copy) -> Option<ScopeSet> {
+        let h = self.hash(subject);
+        let shard = self.shard(h);
+        let epoch = shard.epoch.load(Ordering::Acquire);
+        let slot = (h as usize) % CACHE_SLOTS;
+        let hit = CACHE.with(|c| {
+            let c = c.try_borrow().ok()?;
+            let e = &c[slot];
+            (e.gate == self.id && e.hash == h && e.epoch == epoch && matches(&e.key[..usize::from(e.len)], subject))
+                .then_some((e.covered, e.read_at))
+        });
+        match hit {
+            Some((covered, read_at)) if self.fresh(read_at, now) => self.sets.get(usize::from(covered)).copied(),
+            _ => self.get_shared(shard, h, epoch, subject, now),
         }
-        // Moved under the lock: a fill that saw the old epoch cannot land after this change.
-        self.epoch.fetch_add(1, Ordering::Release);
     }
 
-    /// Fills in `subject`'s snapshot from a store read that started at epoch `seen`. Dropped if
-    /// the user is already there or anything changed since (a change's own value wins).
-    pub(crate) fn fill(&self, subject: &Subject, covered: ScopeSet, seen: u64) {
-        let h = subject.as_ref().hash64();
-        let mut shard = self.shard(h).write().unwrap_or_else(PoisonError::into_inner);
-        if self.epoch.load(Ordering::Acquire) != seen {
+    /// The shard's copy, remembered on this thread.
+    #[inline(never)]
+    fn get_shared(
+        &self,
+        shard: &Shard,
+        h: u64,
+        epoch: u64,
+        subject: SubjectRef<'_>,
+        now: impl Fn() -> Timestamp + Copy,
+    ) -> Option<ScopeSet> {
+        let (covered, read_at, key_len) = {
+            let table = shard.table.read().unwrap_or_else(PoisonError::into_inner);
+            let e = table.find(h, |e| matches(&e.key, subject))?;
+            (e.covered, e.read_at, e.key.len())
+        };
+        if let Ok(len) = u8::try_from(key_len)
+            && key_len <= KEY_INLINE
+        {
+            CACHE.with(|c| {
+                if let Ok(mut c) = c.try_borrow_mut() {
+                    let e = &mut c[(h as usize) % CACHE_SLOTS];
+                    *e = Cached { gate: self.id, epoch, hash: h, read_at, covered, len, key: e.key };
+                    match subject {
+                        SubjectRef::Int(i) => {
+                            e.key[0] = 0;
+                            e.key[1..17].copy_from_slice(&i.to_le_bytes());
+                        }
+                        SubjectRef::Str(s) => {
+                            e.key[0] = 1;
+                            e.key[1..key_len].copy_from_slice(s.as_bytes());
+                        }
+                    }
+                }
+            });
+        }
+        if !self.fresh(read_at, now) {
+            return None;
+        }
+        self.sets.get(usize::from(covered)).copied()
+    }
+
+    /// Marks the start of a store read of `subject`, for [`fill`](Self::fill).
+    pub(crate) fn begin_read(&self, subject: SubjectRef<'_>, now: Timestamp) -> ReadStart {
+        let epoch = self.shard(self.hash(subject)).epoch.load(Ordering::Acquire);
+        ReadStart { epoch, at: self.seconds(now) }
+    }
+
+    /// Keeps what a store read that began at `start` found. Dropped if anything changed in the
+    /// user's shard since (a change's own value wins), and never over a withdrawal being stored.
+    pub(crate) fn fill(&self, subject: &Subject, covered: ScopeSet, start: ReadStart) {
+        let s = subject.as_ref();
+        let h = self.hash(s);
+        let shard = self.shard(h);
+        let mut table = shard.table.write().unwrap_or_else(PoisonError::into_inner);
+        if shard.epoch.load(Ordering::Acquire) != start.epoch {
             return;
         }
-        let bucket = shard.entry(h).or_default();
-        if !bucket.iter().any(|(s, _)| s == subject) {
-            bucket.push((subject.clone(), covered));
+        let index = self.index_of(covered).filter(|&i| i != WITHDRAWN);
+        match (table.find_mut(h, |e| matches(&e.key, s)), index) {
+            (Some(e), _) if e.covered == WITHDRAWN => {}
+            (Some(e), Some(i)) if e.covered == i => e.read_at = e.read_at.max(start.at),
+            (Some(_), _) => {
+                self.remove(&mut table, h, s);
+                if let Some(i) = index {
+                    self.insert(&mut table, h, s, i, start.at);
+                }
+                shard.epoch.fetch_add(1, Ordering::Release);
+            }
+            (None, Some(i)) => self.insert(&mut table, h, s, i, start.at),
+            (None, None) => {}
         }
     }
 
-    /// Sets `subject`'s snapshot to cover nothing, before a withdrawal is stored.
-    pub(crate) fn withdraw(&self, subject: &Subject) {
-        self.set(subject, ScopeSet::EMPTY);
+    /// Records what `subject`'s consent covers after a change the gate stored (under the user's
+    /// write lock).
+    pub(crate) fn set(&self, subject: &Subject, covered: ScopeSet, now: Timestamp) {
+        let index = self.index_of(covered).filter(|&i| i != WITHDRAWN);
+        self.replace(subject, index, now);
+    }
+
+    /// Sets `subject`'s snapshot to cover nothing, before a withdrawal is stored. The entry stays
+    /// until [`forget`](Self::forget), and no store read can replace it.
+    pub(crate) fn withdraw(&self, subject: &Subject, now: Timestamp) {
+        self.replace(subject, Some(WITHDRAWN), now);
     }
 
     /// Drops `subject`'s snapshot, so the next call reads the store.
-    pub(crate) fn forget(&self, subject: &Subject) {
-        let h = subject.as_ref().hash64();
-        let mut shard = self.shard(h).write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(bucket) = shard.get_mut(&h) {
-            bucket.retain(|(s, _)| s != subject);
-            if bucket.is_empty() {
-                shard.remove(&h);
-            }
+    pub(crate) fn forget(&self, subject: SubjectRef<'_>) {
+        let h = self.hash(subject);
+        let shard = self.shard(h);
+        let mut table = shard.table.write().unwrap_or_else(PoisonError::into_inner);
+        self.remove(&mut table, h, subject);
+        shard.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    /// Drops every snapshot: the store may have changed in ways the gate was not told of.
+    pub(crate) fn forget_all(&self) {
+        for shard in &self.shards {
+            let mut table = shard.table.write().unwrap_or_else(PoisonError::into_inner);
+            // Withdrawals being stored keep their entry: their own write ends them.
+            table.retain(|e| e.covered == WITHDRAWN);
+            shard.epoch.fetch_add(1, Ordering::Release);
         }
-        self.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    /// Whether the store's change feed is live.
+    pub(crate) fn set_feed_live(&self, live: bool) {
+        self.feed_live.store(live, Ordering::Release);
+    }
+
+    pub(crate) fn feed_live(&self) -> bool {
+        self.feed_live.load(Ordering::Acquire)
+    }
+
+    /// Users kept, withdrawals being stored included.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.table.read().unwrap_or_else(PoisonError::into_inner).len()).sum()
+    }
+
+    fn replace(&self, subject: &Subject, index: Option<u16>, now: Timestamp) {
+        let s = subject.as_ref();
+        let h = self.hash(s);
+        let shard = self.shard(h);
+        let mut table = shard.table.write().unwrap_or_else(PoisonError::into_inner);
+        match (table.find_mut(h, |e| matches(&e.key, s)), index) {
+            (Some(e), Some(i)) => {
+                e.covered = i;
+                e.read_at = self.seconds(now);
+            }
+            (Some(_), None) => self.remove(&mut table, h, s),
+            (None, Some(i)) => self.insert(&mut table, h, s, i, self.seconds(now)),
+            (None, None) => {}
+        }
+        // Moved under the lock: a read that began before this change cannot land after it.
+        shard.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    fn index_of(&self, covered: ScopeSet) -> Option<u16> {
+        self.sets.iter().position(|s| *s == covered).and_then(|i| u16::try_from(i).ok())
+    }
+
+    fn remove(&self, table: &mut HashTable<Entry>, h: u64, subject: SubjectRef<'_>) {
+        if let Ok(e) = table.find_entry(h, |e| matches(&e.key, subject)) {
+            e.remove();
+        }
+    }
+
+    fn insert(&self, table: &mut HashTable<Entry>, h: u64, subject: SubjectRef<'_>, covered: u16, read_at: u32) {
+        if table.len() >= self.per_shard {
+            self.evict(table);
+        }
+        table.insert_unique(h, Entry { key: encode(subject), covered, read_at }, |e| self.hash_key(&e.key));
+    }
+
+    /// Drops an eighth of a full shard (at least one user), spread over the table: entries sit in
+    /// the order of a keyed hash, so the users dropped are a random sample. Withdrawals being
+    /// stored are kept.
+    fn evict(&self, table: &mut HashTable<Entry>) {
+        let stride = if table.len() >= 8 { 8 } else { 1 };
+        let mut seen = 0usize;
+        table.retain(|e| {
+            if e.covered == WITHDRAWN {
+                return true;
+            }
+            seen += 1;
+            !seen.is_multiple_of(stride)
+        });
+    }
+
+    fn hash_key(&self, key: &[u8]) -> u64 {
+        match key.split_first() {
+            Some((0, rest)) => {
+                let mut b = [0u8; 16];
+                if rest.len() == 16 {
+                    b.copy_from_slice(rest);
+                }
+                self.hash(SubjectRef::Int(i128::from_le_bytes(b)))
+            }
+            Some((_, rest)) => self.hash(SubjectRef::Str(std::str::from_utf8(rest).unwrap_or_default())),
+            None => 0,
+        }
     }
 }
 
@@ -171,7 +391,7 @@ impl Snapshots {
 /// than the store's. Entries are removed when their last holder leaves.
 #[derive(Default)]
 pub(crate) struct WriteLocks {
-    locks: Mutex<HashMap<Subject, Arc<tokio::sync::Mutex<()>>>>,
+    locks: Mutex<std::collections::HashMap<Subject, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Holds a user's write lock.
@@ -203,5 +423,55 @@ impl Drop for WriteGuard<'_> {
         if locks.get(&self.subject).is_some_and(|m| Arc::strong_count(m) == 1) {
             locks.remove(&self.subject);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    const A: ScopeSet = ScopeSet::EMPTY.with(crate::scope::Scope::LOCATION);
+
+    fn snapshots(capacity: usize) -> Snapshots {
+        Snapshots::new([A], capacity, Duration::from_secs(1), Timestamp::EPOCH)
+    }
+
+    #[test]
+    fn ids_of_both_kinds_never_meet() {
+        let s = snapshots(100);
+        s.set(&Subject::from(7u64), A, Timestamp::EPOCH);
+        assert_eq!(s.get(SubjectRef::Int(7), || Timestamp::EPOCH), Some(A));
+        assert_eq!(s.get(SubjectRef::Str("7"), || Timestamp::EPOCH), None);
+        assert!(matches(&encode(SubjectRef::Str("a")), SubjectRef::Str("a")));
+        assert!(!matches(&encode(SubjectRef::Str("a")), SubjectRef::Str("a\0")));
+    }
+
+    #[test]
+    fn two_gates_hash_with_different_keys() {
+        let (a, b) = (snapshots(1), snapshots(1));
+        let differ = (0..8).any(|i| a.hash(SubjectRef::Int(i)) != b.hash(SubjectRef::Int(i)));
+        assert!(differ, "each gate draws its own hash key");
+    }
+
+    #[test]
+    fn a_full_shard_evicts_and_never_exceeds_its_share() {
+        let s = snapshots(SHARDS * 4);
+        for i in 0..10_000u64 {
+            s.set(&Subject::from(i), A, Timestamp::EPOCH);
+        }
+        assert!(s.len() <= SHARDS * 4, "kept {} users", s.len());
+        assert!(s.len() >= SHARDS * 2, "kept {} users", s.len());
+    }
+
+    #[test]
+    fn no_consent_adds_nothing() {
+        let s = snapshots(100);
+        for i in 0..1000u64 {
+            let subject = Subject::from(i);
+            let start = s.begin_read(subject.as_ref(), Timestamp::EPOCH);
+            s.fill(&subject, ScopeSet::EMPTY, start);
+        }
+        assert_eq!(s.len(), 0);
     }
 }

@@ -46,6 +46,9 @@ impl ConsentStore for TokioStore {
             self.inner.history(app, subject).await
         })
     }
+    fn subscribe(&self, feed: ChangeFeed) -> bool {
+        self.inner.subscribe(feed)
+    }
 }
 
 /// A store whose writes wait until the test lets them through.
@@ -80,5 +83,66 @@ impl ConsentStore for GatedStore {
         subject: &'a Subject,
     ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
         self.inner.history(app, subject)
+    }
+    fn subscribe(&self, feed: ChangeFeed) -> bool {
+        self.inner.subscribe(feed)
+    }
+}
+
+/// A store over a shared [`MemoryStore`] whose change feed the test controls: it keeps the feeds
+/// it is given and reports changes only while `deliver` is set. `publishes` is what `subscribe`
+/// answers.
+pub struct FeedStore {
+    pub inner: std::sync::Arc<MemoryStore>,
+    pub feeds: std::sync::Mutex<Vec<ChangeFeed>>,
+    pub deliver: std::sync::atomic::AtomicBool,
+    pub publishes: bool,
+}
+
+impl FeedStore {
+    pub fn over(inner: std::sync::Arc<MemoryStore>, publishes: bool) -> Self {
+        FeedStore {
+            inner,
+            feeds: std::sync::Mutex::new(Vec::new()),
+            deliver: std::sync::atomic::AtomicBool::new(true),
+            publishes,
+        }
+    }
+
+    /// The feed of the gate built last.
+    pub fn feed(&self) -> ChangeFeed {
+        self.feeds.lock().unwrap().last().cloned().unwrap()
+    }
+}
+
+impl ConsentStore for FeedStore {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.inner.append(app, event).await?;
+            if self.publishes && self.deliver.load(std::sync::atomic::Ordering::SeqCst) {
+                for f in self.feeds.lock().unwrap().iter() {
+                    f.changed(app, event.subject().as_ref());
+                }
+            }
+            Ok(())
+        })
+    }
+    fn current<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
+        self.inner.current(app, subject)
+    }
+    fn history<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+        self.inner.history(app, subject)
+    }
+    fn subscribe(&self, feed: ChangeFeed) -> bool {
+        self.feeds.lock().unwrap().push(feed);
+        self.publishes
     }
 }

@@ -1,0 +1,1 @@
+//! Holds nothing: the benchmark is `benches/peers.rs`.
