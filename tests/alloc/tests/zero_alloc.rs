@@ -56,6 +56,9 @@ fn ready<F: Future>(f: F) -> F::Output {
 
 const USERS: usize = 10_000;
 
+/// One consented call for a user.
+type Call<'a> = dyn Fn(&str, u64) + 'a;
+
 fn users() -> Vec<String> {
     (0..USERS).map(|i| format!("o6_bmjrPTlm6_{i:05}_sgVt7hMZOPf")).collect()
 }
@@ -82,7 +85,7 @@ fn consented_calls_do_not_allocate() {
     with_subject(one, || assert!(locate_caller(1).is_ok()));
     with_gate(&gate, || assert!(locate(one, 1).is_ok()));
 
-    let cases: [(&str, &dyn Fn(&str, u64)); 5] = [
+    let cases: [(&str, &Call); 5] = [
         ("built-in scope", &|u, i| assert!(locate(u, i).is_ok())),
         ("custom scope", &|u, i| assert!(purchases(u, i).is_ok())),
         ("async, both scopes", &|u, i| assert!(ready(suggest(u, i)).is_ok())),
