@@ -29,12 +29,62 @@ const SHARDS: usize = 64;
 /// The index of "covers nothing: a withdrawal is being stored" in [`Snapshots::sets`].
 const WITHDRAWN: u16 = 0;
 
-/// One user: the id as bytes (a tag byte, then the id), the index of the scopes the consent
-/// covers, and when it was read (whole seconds since the gate started, on the gate's clock).
+/// One user: the id, the index of the scopes the consent covers, and when it was read (whole
+/// seconds since the gate started, on the gate's clock). 40 bytes.
 struct Entry {
-    key: Box<[u8]>,
+    key: Key,
     covered: u16,
     read_at: u32,
+}
+
+/// The longest string id kept in the entry itself (an openid is 28 bytes): a lookup then reads
+/// one place in memory, not two.
+const SHORT: usize = 30;
+
+/// A user's id as the snapshot keeps it.
+enum Key {
+    Int([u8; 16]),
+    Short { len: u8, bytes: [u8; SHORT] },
+    Long(Box<str>),
+}
+
+impl Key {
+    fn of(subject: SubjectRef<'_>) -> Key {
+        match subject {
+            SubjectRef::Int(i) => Key::Int(i.to_le_bytes()),
+            SubjectRef::Str(s) => match u8::try_from(s.len()) {
+                Ok(len) if s.len() <= SHORT => {
+                    let mut bytes = [0; SHORT];
+                    bytes[..s.len()].copy_from_slice(s.as_bytes());
+                    Key::Short { len, bytes }
+                }
+                _ => Key::Long(s.into()),
+            },
+        }
+    }
+
+    /// `true` when this is `subject`'s key.
+    #[inline]
+    fn is(&self, subject: SubjectRef<'_>) -> bool {
+        match (self, subject) {
+            (Key::Int(b), SubjectRef::Int(i)) => *b == i.to_le_bytes(),
+            (Key::Short { len, bytes }, SubjectRef::Str(s)) => bytes.get(..usize::from(*len)) == Some(s.as_bytes()),
+            (Key::Long(b), SubjectRef::Str(s)) => **b == *s,
+            _ => false,
+        }
+    }
+
+    /// The subject this key holds.
+    fn subject(&self) -> SubjectRef<'_> {
+        match self {
+            Key::Int(b) => SubjectRef::Int(i128::from_le_bytes(*b)),
+            // Copied from a `&str`, so always UTF-8.
+            Key::Short { len, bytes } => SubjectRef::Str(
+                std::str::from_utf8(bytes.get(..usize::from(*len)).unwrap_or_default()).unwrap_or_default(),
+            ),
+            Key::Long(s) => SubjectRef::Str(s),
+        }
+    }
 }
 
 /// One shard: its users, and an epoch moved (under the write lock) by every change to them.
@@ -50,8 +100,10 @@ pub(crate) struct Snapshots {
     hasher: foldhash::fast::SeedableRandomState,
     /// Unique for the life of the process, so a per-thread cache entry never outlives its gate.
     id: u64,
-    /// Users a shard keeps before it evicts.
-    per_shard: usize,
+    /// Users kept before a shard evicts some.
+    capacity: usize,
+    /// Users kept now (moved under the shards' write locks).
+    users: std::sync::atomic::AtomicUsize,
     /// The scope sets an entry can cover: `sets[0]` is nothing, then one per version.
     sets: Box<[ScopeSet]>,
     /// `true` while the store's change feed is live; otherwise entries age out.
@@ -89,25 +141,8 @@ thread_local! {
     static CACHE: std::cell::RefCell<[Cached; CACHE_SLOTS]> = const { std::cell::RefCell::new([EMPTY_SLOT; CACHE_SLOTS]) };
 }
 
-/// The bytes an id is kept as: a tag (0 for an integer, 1 for a string), then the id.
-fn encode(subject: SubjectRef<'_>) -> Box<[u8]> {
-    match subject {
-        SubjectRef::Int(i) => {
-            let mut k = Vec::with_capacity(17);
-            k.push(0);
-            k.extend_from_slice(&i.to_le_bytes());
-            k.into_boxed_slice()
-        }
-        SubjectRef::Str(s) => {
-            let mut k = Vec::with_capacity(s.len() + 1);
-            k.push(1);
-            k.extend_from_slice(s.as_bytes());
-            k.into_boxed_slice()
-        }
-    }
-}
-
-/// `true` when `key` holds `subject`.
+/// `true` when a per-thread copy's `key` (a tag, 0 for an integer and 1 for a string, then the
+/// id) holds `subject`.
 #[inline]
 fn matches(key: &[u8], subject: SubjectRef<'_>) -> bool {
     match (key.split_first(), subject) {
@@ -135,7 +170,8 @@ impl Snapshots {
             shards: (0..SHARDS).map(|_| Shard { epoch: AtomicU64::new(0), table: RwLock::default() }).collect(),
             hasher: foldhash::fast::SeedableRandomState::with_seed(seed, foldhash::SharedSeed::global_random()),
             id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            per_shard: capacity.div_ceil(SHARDS).max(1),
+            capacity: capacity.max(1),
+            users: std::sync::atomic::AtomicUsize::new(0),
             sets: std::iter::once(ScopeSet::EMPTY).chain(sets).collect(),
             feed_live: AtomicBool::new(false),
             max_age,
@@ -212,10 +248,14 @@ impl Snapshots {
         subject: SubjectRef<'_>,
         now: impl Fn() -> Timestamp + Copy,
     ) -> Option<ScopeSet> {
-        let (covered, read_at, key_len) = {
+        let (covered, read_at) = {
             let table = shard.table.read().unwrap_or_else(PoisonError::into_inner);
-            let e = table.find(h, |e| matches(&e.key, subject))?;
-            (e.covered, e.read_at, e.key.len())
+            let e = table.find(h, |e| e.key.is(subject))?;
+            (e.covered, e.read_at)
+        };
+        let key_len = match subject {
+            SubjectRef::Int(_) => 17,
+            SubjectRef::Str(s) => s.len() + 1,
         };
         if let Ok(len) = u8::try_from(key_len)
             && key_len <= KEY_INLINE
@@ -260,7 +300,7 @@ impl Snapshots {
             return;
         }
         let index = self.index_of(covered).filter(|&i| i != WITHDRAWN);
-        match (table.find_mut(h, |e| matches(&e.key, s)), index) {
+        match (table.find_mut(h, |e| e.key.is(s)), index) {
             (Some(e), _) if e.covered == WITHDRAWN => {}
             (Some(e), Some(i)) if e.covered == i => e.read_at = e.read_at.max(start.at),
             (Some(_), _) => {
@@ -302,7 +342,7 @@ impl Snapshots {
         for shard in &self.shards {
             let mut table = shard.table.write().unwrap_or_else(PoisonError::into_inner);
             // Withdrawals being stored keep their entry: their own write ends them.
-            table.retain(|e| e.covered == WITHDRAWN);
+            self.counted(&mut table, |t| t.retain(|e| e.covered == WITHDRAWN));
             shard.epoch.fetch_add(1, Ordering::Release);
         }
     }
@@ -318,7 +358,20 @@ impl Snapshots {
 
     /// Users kept, withdrawals being stored included.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.table.read().unwrap_or_else(PoisonError::into_inner).len()).sum()
+        self.users.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Runs `f` on a shard's table, and keeps the count of users in step with it.
+    fn counted<T>(&self, table: &mut HashTable<Entry>, f: impl FnOnce(&mut HashTable<Entry>) -> T) -> T {
+        let before = table.len();
+        let out = f(table);
+        let after = table.len();
+        if after > before {
+            self.users.fetch_add(after - before, std::sync::atomic::Ordering::Relaxed);
+        } else {
+            self.users.fetch_sub(before - after, std::sync::atomic::Ordering::Relaxed);
+        }
+        out
     }
 
     fn replace(&self, subject: &Subject, index: Option<u16>, now: Timestamp) {
@@ -326,7 +379,7 @@ impl Snapshots {
         let h = self.hash(s);
         let shard = self.shard(h);
         let mut table = shard.table.write().unwrap_or_else(PoisonError::into_inner);
-        match (table.find_mut(h, |e| matches(&e.key, s)), index) {
+        match (table.find_mut(h, |e| e.key.is(s)), index) {
             (Some(e), Some(i)) => {
                 e.covered = i;
                 e.read_at = self.seconds(now);
@@ -344,46 +397,36 @@ impl Snapshots {
     }
 
     fn remove(&self, table: &mut HashTable<Entry>, h: u64, subject: SubjectRef<'_>) {
-        if let Ok(e) = table.find_entry(h, |e| matches(&e.key, subject)) {
-            e.remove();
-        }
-    }
-
-    fn insert(&self, table: &mut HashTable<Entry>, h: u64, subject: SubjectRef<'_>, covered: u16, read_at: u32) {
-        if table.len() >= self.per_shard {
-            self.evict(table);
-        }
-        table.insert_unique(h, Entry { key: encode(subject), covered, read_at }, |e| self.hash_key(&e.key));
-    }
-
-    /// Drops an eighth of a full shard (at least one user), spread over the table: entries sit in
-    /// the order of a keyed hash, so the users dropped are a random sample. Withdrawals being
-    /// stored are kept.
-    fn evict(&self, table: &mut HashTable<Entry>) {
-        let stride = if table.len() >= 8 { 8 } else { 1 };
-        let mut seen = 0usize;
-        table.retain(|e| {
-            if e.covered == WITHDRAWN {
-                return true;
+        self.counted(table, |t| {
+            if let Ok(e) = t.find_entry(h, |e| e.key.is(subject)) {
+                e.remove();
             }
-            seen += 1;
-            !seen.is_multiple_of(stride)
         });
     }
 
-    fn hash_key(&self, key: &[u8]) -> u64 {
-        match key.split_first() {
-            Some((0, rest)) => {
-                let mut b = [0u8; 16];
-                if rest.len() == 16 {
-                    b.copy_from_slice(rest);
-                }
-                self.hash(SubjectRef::Int(i128::from_le_bytes(b)))
-            }
-            Some((_, rest)) => self.hash(SubjectRef::Str(std::str::from_utf8(rest).unwrap_or_default())),
-            None => 0,
+    fn insert(&self, table: &mut HashTable<Entry>, h: u64, subject: SubjectRef<'_>, covered: u16, read_at: u32) {
+        if self.len() >= self.capacity {
+            self.counted(table, evict);
         }
+        self.counted(table, |t| {
+            t.insert_unique(h, Entry { key: Key::of(subject), covered, read_at }, |e| self.hash(e.key.subject()));
+        });
     }
+}
+
+/// Drops an eighth of a shard (at least one user) when the snapshot is full, spread over the
+/// table: entries sit in the order of a keyed hash, so the users dropped are a random sample.
+/// Withdrawals being stored are kept.
+fn evict(table: &mut HashTable<Entry>) {
+    let stride = if table.len() >= 8 { 8 } else { 1 };
+    let mut seen = 0usize;
+    table.retain(|e| {
+        if e.covered == WITHDRAWN {
+            return true;
+        }
+        seen += 1;
+        !seen.is_multiple_of(stride)
+    });
 }
 
 /// One async lock per user with a write in flight: store append and snapshot update happen in
@@ -443,8 +486,14 @@ mod tests {
         s.set(&Subject::from(7u64), A, Timestamp::EPOCH);
         assert_eq!(s.get(SubjectRef::Int(7), || Timestamp::EPOCH), Some(A));
         assert_eq!(s.get(SubjectRef::Str("7"), || Timestamp::EPOCH), None);
-        assert!(matches(&encode(SubjectRef::Str("a")), SubjectRef::Str("a")));
-        assert!(!matches(&encode(SubjectRef::Str("a")), SubjectRef::Str("a\0")));
+        let long = "x".repeat(SHORT + 1);
+        for (a, b) in [("a", "a\0"), ("", "\0"), (long.as_str(), &long[1..])] {
+            assert!(Key::of(SubjectRef::Str(a)).is(SubjectRef::Str(a)));
+            assert!(!Key::of(SubjectRef::Str(a)).is(SubjectRef::Str(b)));
+            assert_eq!(Key::of(SubjectRef::Str(a)).subject(), SubjectRef::Str(a));
+        }
+        assert_eq!(Key::of(SubjectRef::Int(-3)).subject(), SubjectRef::Int(-3));
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
     }
 
     #[test]
@@ -455,11 +504,13 @@ mod tests {
     }
 
     #[test]
-    fn a_full_shard_evicts_and_never_exceeds_its_share() {
+    fn a_full_snapshot_evicts_and_never_exceeds_its_capacity() {
         let s = snapshots(SHARDS * 4);
         for i in 0..10_000u64 {
             s.set(&Subject::from(i), A, Timestamp::EPOCH);
         }
+        let kept: usize = s.shards.iter().map(|s| s.table.read().unwrap().len()).sum();
+        assert_eq!(kept, s.len(), "the count follows the tables");
         assert!(s.len() <= SHARDS * 4, "kept {} users", s.len());
         assert!(s.len() >= SHARDS * 2, "kept {} users", s.len());
     }
