@@ -87,15 +87,30 @@ fn annotated(#[subject] user: &str, seed: u64) -> Result<(u64, u64), PrivacyErro
     Ok(locate(seed))
 }
 
-/// The gate, installed globally as in production, with every user consented and read once.
+/// The same, for an app whose users are integer ids.
+#[inline(never)]
+#[privacy_scope("location", api = "getLocation")]
+fn annotated_int(#[subject] user: u64, seed: u64) -> Result<(u64, u64), PrivacyError> {
+    Ok(locate(seed))
+}
+
+/// The integer ids of the users, in the rotation's order.
+fn int_ids(users: &[String]) -> Vec<u64> {
+    users.iter().map(|u| u[13..18].parse().expect("numbered id")).collect()
+}
+
+/// The gate, installed globally as in production, with every user (by string id and by integer
+/// id) consented and read once.
 fn setup(users: &[String]) -> Gate {
     let gate = gate();
-    for u in users {
+    for (u, i) in users.iter().zip(int_ids(users)) {
         gate.tap_agree_button_blocking(u.as_str(), "agree-btn").expect("consent stored");
+        gate.tap_agree_button_blocking(i, "agree-btn").expect("consent stored");
     }
     let _ = gate.clone().install_global();
-    for u in users {
+    for (u, i) in users.iter().zip(int_ids(users)) {
         assert!(annotated(u, 7).is_ok(), "{u} has consented");
+        assert!(annotated_int(i, 7).is_ok(), "{i} has consented");
     }
     assert!(annotated("someone-else", 7).is_err(), "an unknown user is refused");
     gate
@@ -116,7 +131,7 @@ fn single_user(c: &mut Criterion, gate: &Gate, users: &[String]) {
 fn rotation(c: &mut Criterion, gate: &Gate, users: &[String]) {
     let by_index: HashMap<u64, u32> = (0..USERS as u64).map(|i| (i, 1)).collect();
     let by_id: HashMap<String, u32> = users.iter().map(|u| (u.clone(), 1)).collect();
-    let order: Vec<u64> = users.iter().map(|u| u[13..18].parse().expect("numbered id")).collect();
+    let order = int_ids(users);
     let mut g = c.benchmark_group("rotation_10k");
     g.bench_function("plain", |b| {
         let mut r = Rotation::new(users, 0);
@@ -141,6 +156,14 @@ fn rotation(c: &mut Criterion, gate: &Gate, users: &[String]) {
     g.bench_function("annotated", |b| {
         let mut r = Rotation::new(users, 0);
         b.iter(|| annotated(black_box(r.next_user()), black_box(7)))
+    });
+    g.bench_function("annotated_int_ids", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let k = order[i];
+            i = if i + 1 == order.len() { 0 } else { i + 1 };
+            annotated_int(black_box(k), black_box(7))
+        })
     });
     g.finish();
 }
