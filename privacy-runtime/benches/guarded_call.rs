@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo bench -p privacy-runtime --bench guarded_call
-//! python3 .ci/bench-report > BENCHMARKS.md
+//! python3 .ci/bench-report        # rewrites BENCHMARKS.md
 //! ```
 #![allow(clippy::expect_used)]
 

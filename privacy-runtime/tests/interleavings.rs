@@ -18,7 +18,9 @@
 //! - every call ends (a call left waiting would be reported by shuttle as a deadlock), and the
 //!   gate keeps no authorization, ticket, waiter or write lock afterwards;
 //! - an answered authorization ends its calls with the answer, and a refusal of the official
-//!   prompt is in the history before its hold can refuse anything.
+//!   prompt is in the history before its hold can refuse anything;
+//! - with two gates on one store, a clear through one is seen by every call of the other that
+//!   starts after the clear returned, whatever store reads were in flight.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -332,5 +334,98 @@ fn one_event_for_concurrent_calls_under_every_schedule() {
             assert_eq!(gate.stats().open_tickets, 0);
         },
         500,
+    );
+}
+
+/// [`LoggedStore`] with a change feed: an append tells every subscribed gate once it is in the
+/// log, as a database's notification follows its commit.
+struct FeedingStore {
+    inner: LoggedStore,
+    feeds: Mutex<Vec<ChangeFeed>>,
+}
+
+impl ConsentStore for FeedingStore {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.inner.append(app, event).await?;
+            let feeds = self.feeds.lock().unwrap().clone();
+            for f in feeds {
+                // The notification travels: other tasks run before it arrives.
+                future::yield_now().await;
+                f.changed(app, event.subject().as_ref());
+            }
+            Ok(())
+        })
+    }
+    fn current<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
+        self.inner.current(app, subject)
+    }
+    fn history<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+        self.inner.history(app, subject)
+    }
+    fn subscribe(&self, feed: ChangeFeed) -> bool {
+        self.feeds.lock().unwrap().push(feed);
+        true
+    }
+}
+
+/// Two gates on one store with a change feed. Gate B calls for `u`, reading `u`'s consent from
+/// the store while `u` clears through gate A: once the clear has returned, no call of B that
+/// starts lets `u` through, whatever B's reads in flight found.
+#[test]
+fn a_clear_through_one_gate_reaches_the_other_under_every_schedule() {
+    use shuttle::sync::atomic::{AtomicBool, Ordering};
+    shuttle::check_random(
+        || {
+            let log: Log = Arc::default();
+            let store = Arc::new(FeedingStore {
+                inner: LoggedStore { log: Arc::clone(&log), lose_clear_answer: false },
+                feeds: Mutex::default(),
+            });
+            let clock = ManualClock::new(JULY_12);
+            let gate = || {
+                Gate::builder("wx-demo", guidelines())
+                    .store(Arc::clone(&store))
+                    .clock(clock.clone())
+                    .wait_policy(WaitPolicy::ReturnPending)
+                    .build()
+            };
+            let (a, b) = (gate(), gate());
+            future::block_on(a.tap_agree_button("u", "agree-btn")).unwrap();
+            future::block_on(a.tap_agree_button("v", "agree-btn")).unwrap();
+            let cleared = Arc::new(AtomicBool::new(false));
+            let done = Arc::clone(&cleared);
+            let clearer = future::spawn(async move {
+                a.clear("u").await.unwrap();
+                done.store(true, Ordering::SeqCst);
+            });
+            let seen = Arc::clone(&cleared);
+            let b2 = b.clone();
+            let caller = future::spawn(async move {
+                for i in 0..3 {
+                    let after_clear = seen.load(Ordering::SeqCst);
+                    let r = b2.check("chooseLocation", LOC, "u").await;
+                    assert!(!(after_clear && r.is_ok()), "call {i}: gate B let u through after the clear returned");
+                }
+            });
+            // Another user's read moves through the same snapshot meanwhile.
+            let other = b.clone();
+            let neighbour = future::spawn(async move { other.check("chooseLocation", LOC, "v").await.is_ok() });
+            future::block_on(async {
+                clearer.await.unwrap();
+                caller.await.unwrap();
+                assert!(neighbour.await.unwrap(), "v never withdrew");
+            });
+            assert!(future::block_on(b.check("chooseLocation", LOC, "u")).is_err());
+        },
+        3000,
     );
 }

@@ -126,19 +126,42 @@ pub(crate) struct ReadStart {
 struct Cached {
     gate: u64,
     epoch: u64,
-    hash: u64,
     read_at: u32,
     covered: u16,
+    shard: u8,
     len: u8,
     key: [u8; KEY_INLINE],
 }
 
 const KEY_INLINE: usize = 48;
 const CACHE_SLOTS: usize = 16;
-const EMPTY_SLOT: Cached = Cached { gate: 0, epoch: 0, hash: 0, read_at: 0, covered: 0, len: 0, key: [0; KEY_INLINE] };
+const EMPTY_SLOT: Cached = Cached { gate: 0, epoch: 0, read_at: 0, covered: 0, shard: 0, len: 0, key: [0; KEY_INLINE] };
 
 thread_local! {
     static CACHE: std::cell::RefCell<[Cached; CACHE_SLOTS]> = const { std::cell::RefCell::new([EMPTY_SLOT; CACHE_SLOTS]) };
+}
+
+/// The per-thread cache slot of `subject`: a quick unkeyed mix of the id. Ids that share a slot
+/// only take turns in it; the shared table, which a client could aim at, uses the keyed hash.
+#[inline]
+fn slot_of(subject: SubjectRef<'_>) -> usize {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let h = match subject {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        SubjectRef::Int(i) => mix(mix(1, i as u64), (i >> 64) as u64),
+        SubjectRef::Str(s) => {
+            let mut chunks = s.as_bytes().chunks_exact(8);
+            let mut h = mix(2, s.len() as u64);
+            for c in &mut chunks {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(c);
+                h = mix(h, u64::from_le_bytes(w));
+            }
+            mix(h, chunks.remainder().iter().fold(0u64, |w, b| (w << 8) | u64::from(*b)))
+        }
+    };
+    (h >> 58) as usize % CACHE_SLOTS
 }
 
 /// `true` when a per-thread copy's `key` (a tag, 0 for an integer and 1 for a string, then the
@@ -201,10 +224,15 @@ impl Snapshots {
     }
 
     #[inline]
-    fn shard(&self, h: u64) -> &Shard {
+    fn shard_index(&self, h: u64) -> usize {
         // Bits the table itself uses least: it takes the low bits for the bucket and the top
         // seven for the tag.
-        &self.shards[(h >> 40) as usize % SHARDS]
+        (h >> 40) as usize % SHARDS
+    }
+
+    #[inline]
+    fn shard(&self, h: u64) -> &Shard {
+        &self.shards[self.shard_index(h)]
     }
 
     /// Seconds since the gate started, on its clock.
@@ -222,32 +250,30 @@ impl Snapshots {
     /// must be read (the user is not kept, or was read too long ago).
     #[inline]
     pub(crate) fn get(&self, subject: SubjectRef<'_>, now: impl Fn() -> Timestamp + Copy) -> Option<ScopeSet> {
-        let h = self.hash(subject);
-        let shard = self.shard(h);
-        let epoch = shard.epoch.load(Ordering::Acquire);
-        let slot = (h as usize) % CACHE_SLOTS;
+        let slot = slot_of(subject);
         let hit = CACHE.with(|c| {
             let c = c.try_borrow().ok()?;
             let e = &c[slot];
-            (e.gate == self.id && e.hash == h && e.epoch == epoch && matches(&e.key[..usize::from(e.len)], subject))
+            let current = |e: &Cached| {
+                self.shards.get(usize::from(e.shard)).is_some_and(|s| s.epoch.load(Ordering::Acquire) == e.epoch)
+            };
+            (e.gate == self.id && matches(&e.key[..usize::from(e.len)], subject) && current(e))
                 .then_some((e.covered, e.read_at))
         });
         match hit {
             Some((covered, read_at)) if self.fresh(read_at, now) => self.sets.get(usize::from(covered)).copied(),
-            _ => self.get_shared(shard, h, epoch, subject, now),
+            _ => self.get_shared(slot, subject, now),
         }
     }
 
     /// The shard's copy, remembered on this thread.
     #[inline(never)]
-    fn get_shared(
-        &self,
-        shard: &Shard,
-        h: u64,
-        epoch: u64,
-        subject: SubjectRef<'_>,
-        now: impl Fn() -> Timestamp + Copy,
-    ) -> Option<ScopeSet> {
+    fn get_shared(&self, slot: usize, subject: SubjectRef<'_>, now: impl Fn() -> Timestamp + Copy) -> Option<ScopeSet> {
+        let h = self.hash(subject);
+        let index = self.shard_index(h);
+        let shard = &self.shards[index];
+        // Read before the table: a change after this point invalidates the copy made below.
+        let epoch = shard.epoch.load(Ordering::Acquire);
         let (covered, read_at) = {
             let table = shard.table.read().unwrap_or_else(PoisonError::into_inner);
             let e = table.find(h, |e| e.key.is(subject))?;
@@ -257,13 +283,13 @@ impl Snapshots {
             SubjectRef::Int(_) => 17,
             SubjectRef::Str(s) => s.len() + 1,
         };
-        if let Ok(len) = u8::try_from(key_len)
+        if let (Ok(len), Ok(shard)) = (u8::try_from(key_len), u8::try_from(index))
             && key_len <= KEY_INLINE
         {
             CACHE.with(|c| {
                 if let Ok(mut c) = c.try_borrow_mut() {
-                    let e = &mut c[(h as usize) % CACHE_SLOTS];
-                    *e = Cached { gate: self.id, epoch, hash: h, read_at, covered, len, key: e.key };
+                    let e = &mut c[slot];
+                    *e = Cached { gate: self.id, epoch, read_at, covered, shard, len, key: e.key };
                     match subject {
                         SubjectRef::Int(i) => {
                             e.key[0] = 0;
