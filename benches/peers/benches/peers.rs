@@ -28,9 +28,12 @@ use std::hint::black_box;
 use std::str::FromStr;
 use std::time::Duration;
 
-use casbin::prelude::*;
-use casbin::{Cache, DefaultCache, EnforceArgs};
-use cedar_policy::{Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, Request};
+use casbin::{
+    CachedApi, CachedEnforcer, CoreApi, DefaultCache, DefaultModel, EnforceArgs, Enforcer, MemoryAdapter, MgmtApi,
+};
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, Request,
+};
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime};
 use privacy_runtime::{Gate, Guidelines, PrivacyError, Scope, ScopeSet, Timestamp, privacy_scope};
 
@@ -95,7 +98,7 @@ impl<'a> Rotation<'a> {
     }
 
     /// The index of the next user.
-    #[inline(always)]
+    #[inline]
     fn next_user(&mut self) -> usize {
         let i = self.order[self.pos];
         self.pos += 1;
