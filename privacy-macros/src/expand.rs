@@ -104,7 +104,7 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let is_async = func.sig.asyncness.is_some();
     let subject_expr = match &subject {
         Some(ident) => quote_spanned!(ident.span()=> #private::Some(#private::subject_of(&#ident))),
-        None => quote!(#private::None),
+        None => quote!(#private::AMBIENT),
     };
     let site = Ident::new("__PRIVACY_SITE", Span::mixed_site());
     // Spanned at the return type, so "this type cannot carry a refusal" points there.

@@ -1,5 +1,7 @@
 //! The only paths that `#[privacy_scope]` expansions name. Not a public API.
 
+use std::future::Future;
+
 use crate::context;
 use crate::error::{PrivacyError, PrivacyErrorKind};
 use crate::gate::Gate;
@@ -40,10 +42,17 @@ pub fn refuse<R: GuardedReturn>(error: PrivacyError) -> R {
 
 /// Names the subject's type to the compiler, so a `#[subject]` parameter of a type that is
 /// not a subject fails at the parameter.
-#[inline]
-pub fn subject_of<S: AsSubject + ?Sized>(s: &S) -> SubjectRef<'_> {
-    s.as_subject()
+///
+/// The checks take the parameter by reference (two registers) and make the subject of it in
+/// line, never through memory, where a copy of the 32-byte `SubjectRef` stalls; the concrete
+/// type is known where the check is inlined, so the call is direct.
+#[inline(always)]
+pub fn subject_of<S: AsSubject>(s: &S) -> &dyn AsSubject {
+    s
 }
+
+/// The subject of a function without a `#[subject]` parameter: the ambient one.
+pub const AMBIENT: Option<&'static dyn AsSubject> = None;
 
 /// What a call needs after the hot path said no: the gate, the user and the scopes, owned, so
 /// that the slow path (which runs the listener and the prompt) holds no thread-local borrow.
@@ -81,15 +90,16 @@ fn fast_or_slow(site: &CallSite, subject: Option<SubjectRef<'_>>) -> Result<Opti
 /// The inlined part is the consented call of a global gate with an explicit subject; scoped
 /// gates, the ambient subject and every undecided call take the out-of-line path (which repeats
 /// the cheap snapshot check rather than grow the inlined part: measured slower when it did not).
-#[inline]
-pub fn check(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
-    if let (Some(gate), Some(subject)) = (context::global_only(), subject)
+/// Always in line, so the subject is never passed through memory (a copy that stalls).
+#[inline(always)]
+pub fn check(site: &'static CallSite, subject: Option<&dyn AsSubject>) -> Result<(), PrivacyError> {
+    if let (Some(gate), Some(s)) = (context::global_only(), subject)
         && let Some(required) = site.required(gate.guidelines())
-        && gate.fast_allows(required, subject)
+        && gate.fast_allows(required, s.as_subject())
     {
         return Ok(());
     }
-    check_out_of_line(site, subject)
+    check_out_of_line(site, subject.map(|s| s.as_subject()))
 }
 
 #[inline(never)]
@@ -119,7 +129,15 @@ fn slow_path(site: &CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), Pri
 }
 
 /// The check before an async guarded body.
-pub async fn check_async(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
+pub fn check_async<'a>(
+    site: &'static CallSite,
+    subject: Option<&'a dyn AsSubject>,
+) -> impl Future<Output = Result<(), PrivacyError>> + Send + 'a {
+    // The future holds the subject, never the caller's value (which need not be `Sync`).
+    check_subject_async(site, subject.map(|s| s.as_subject()))
+}
+
+async fn check_subject_async(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<(), PrivacyError> {
     match fast_or_slow(site, subject)? {
         None => Ok(()),
         Some(slow) => slow.gate.authorize(site.api(), slow.required, slow.subject).await,
@@ -129,15 +147,22 @@ pub async fn check_async(site: &'static CallSite, subject: Option<SubjectRef<'_>
 /// The check before a sync body with a `degrade` fallback: `Ok(true)` runs the body,
 /// `Ok(false)` calls the fallback; no event is raised.
 #[inline]
-pub fn check_or_degrade(site: &'static CallSite, subject: Option<SubjectRef<'_>>) -> Result<bool, PrivacyError> {
-    match fast_or_slow(site, subject)? {
+pub fn check_or_degrade(site: &'static CallSite, subject: Option<&dyn AsSubject>) -> Result<bool, PrivacyError> {
+    match fast_or_slow(site, subject.map(|s| s.as_subject()))? {
         None => Ok(true),
         Some(slow) => slow.gate.peek_blocking(site.api(), slow.required, &slow.subject),
     }
 }
 
 /// The check before an async body with a `degrade` fallback.
-pub async fn check_or_degrade_async(
+pub fn check_or_degrade_async<'a>(
+    site: &'static CallSite,
+    subject: Option<&'a dyn AsSubject>,
+) -> impl Future<Output = Result<bool, PrivacyError>> + Send + 'a {
+    check_or_degrade_subject_async(site, subject.map(|s| s.as_subject()))
+}
+
+async fn check_or_degrade_subject_async(
     site: &'static CallSite,
     subject: Option<SubjectRef<'_>>,
 ) -> Result<bool, PrivacyError> {

@@ -75,9 +75,66 @@ impl Sharded {
     }
 }
 
+/// `Sharded` with each shard's read lock split in stripes, one per thread (up to 8): a reader
+/// locks its own stripe, a writer all of them, so readers on two cores write different lines.
+struct Striped {
+    shards: Vec<StripedShard>,
+    hasher: RandomState,
+}
+
+#[repr(align(128))]
+struct Stripe(RwLock<()>);
+
+struct StripedShard {
+    stripes: [Stripe; 8],
+    table: std::cell::UnsafeCell<HashTable<Entry>>,
+}
+
+// SAFETY: `table` is read only under one stripe's read lock and written only under every
+// stripe's write lock, so a `&mut` never coexists with another reference.
+unsafe impl Sync for StripedShard {}
+
+fn my_stripe() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! { static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % 8; }
+    MINE.with(|m| *m)
+}
+
+impl Striped {
+    fn hash(&self, k: &str) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        h.write_u8(1);
+        h.write(k.as_bytes());
+        h.finish()
+    }
+    fn insert(&self, k: &str, value: u16) {
+        let h = self.hash(k);
+        let mut key = [0; 30];
+        key[..k.len()].copy_from_slice(k.as_bytes());
+        let shard = &self.shards[(h >> 40) as usize % SHARDS];
+        let _all: Vec<_> = shard.stripes.iter().map(|s| s.0.write().expect("lock")).collect();
+        // SAFETY: every stripe is write-locked.
+        let t = unsafe { &mut *shard.table.get() };
+        t.insert_unique(h, Entry { len: k.len() as u8, key, value }, |e| {
+            self.hash(std::str::from_utf8(&e.key[..usize::from(e.len)]).expect("utf-8"))
+        });
+    }
+    #[inline]
+    fn get(&self, k: &str) -> Option<u16> {
+        let h = self.hash(k);
+        let shard = &self.shards[(h >> 40) as usize % SHARDS];
+        let _r = shard.stripes[my_stripe()].0.read().expect("lock");
+        // SAFETY: a stripe is read-locked, so no writer holds them all.
+        let t = unsafe { &*shard.table.get() };
+        t.find(h, |e| &e.key[..usize::from(e.len)] == k.as_bytes()).map(|e| e.value)
+    }
+}
+
 /// The maps, filled with every user.
 struct Maps {
     sharded: Sharded,
+    striped: Striped,
     dashmap: dashmap::DashMap<Box<str>, u16, RandomState>,
     papaya: papaya::HashMap<Box<str>, u16, RandomState>,
     scc: scc::HashIndex<Box<str>, u16, RandomState>,
@@ -90,6 +147,15 @@ fn maps(users: &[String]) -> Maps {
             shards: (0..SHARDS).map(|_| RwLock::new(HashTable::new())).collect(),
             hasher: RandomState::default(),
         },
+        striped: Striped {
+            shards: (0..SHARDS)
+                .map(|_| StripedShard {
+                    stripes: std::array::from_fn(|_| Stripe(RwLock::new(()))),
+                    table: std::cell::UnsafeCell::new(HashTable::new()),
+                })
+                .collect(),
+            hasher: RandomState::default(),
+        },
         dashmap: dashmap::DashMap::with_hasher(RandomState::default()),
         papaya: papaya::HashMap::with_hasher(RandomState::default()),
         scc: scc::HashIndex::with_hasher(RandomState::default()),
@@ -97,6 +163,7 @@ fn maps(users: &[String]) -> Maps {
     };
     for u in users {
         m.sharded.insert(u, 1);
+        m.striped.insert(u, 1);
         m.dashmap.insert(u.as_str().into(), 1);
         m.papaya.pin().insert(u.as_str().into(), 1);
         m.scc.insert(u.as_str().into(), 1).expect("new key");
@@ -105,6 +172,7 @@ fn maps(users: &[String]) -> Maps {
     m.std = users.iter().map(|u| (u.as_str().into(), 1)).collect();
     for u in users.iter().take(3) {
         assert_eq!(m.sharded.get(u), Some(1));
+        assert_eq!(m.striped.get(u), Some(1));
         assert_eq!(m.dashmap.get(u.as_str()).map(|v| *v), Some(1));
         assert_eq!(m.papaya.pin().get(u.as_str()).copied(), Some(1));
         assert_eq!(m.scc.peek_with(u.as_str(), |_, v| *v), Some(1));
@@ -116,8 +184,9 @@ fn maps(users: &[String]) -> Maps {
 
 type Lookup = fn(&Maps, &str) -> bool;
 
-const CANDIDATES: [(&str, Lookup); 5] = [
+const CANDIDATES: [(&str, Lookup); 6] = [
     ("sharded_rwlock_hashbrown", |m, u| m.sharded.get(u).is_some_and(|v| v >= 1)),
+    ("striped_rwlock_hashbrown", |m, u| m.striped.get(u).is_some_and(|v| v >= 1)),
     ("dashmap", |m, u| m.dashmap.get(u).is_some_and(|v| *v >= 1)),
     ("papaya", |m, u| m.papaya.pin().get(u).is_some_and(|v| *v >= 1)),
     ("scc_hashindex", |m, u| m.scc.peek_with(u, |_, v| *v >= 1).unwrap_or(false)),

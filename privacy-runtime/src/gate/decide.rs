@@ -57,8 +57,9 @@ impl Gate {
         inner.guidelines.in_effect(now)
     }
 
-    /// The hot path: `true` when the consent snapshot already proves the call allowed.
-    #[inline]
+    /// The hot path: `true` when the consent snapshot already proves the call allowed. Always in
+    /// line: the subject then stays in registers (passed out of line, its copy stalls).
+    #[inline(always)]
     pub(crate) fn fast_allows(&self, required: ScopeSet, subject: SubjectRef<'_>) -> bool {
         if self.inner.guidelines.is_banned() {
             return false;

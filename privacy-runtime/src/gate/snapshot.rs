@@ -194,9 +194,8 @@ thread_local! {
     static CACHE: std::cell::RefCell<[Cached; CACHE_SLOTS]> = const { std::cell::RefCell::new([EMPTY_SLOT; CACHE_SLOTS]) };
 }
 
-/// A quick unkeyed mix of an id: its shard (the top bits) and its per-thread cache slot (the
-/// next ones). Ids that share a shard only share its writers' mutex and epoch; the map, which a
-/// client could aim at, uses the keyed hash.
+/// An unkeyed mix of the whole id, for its shard. Ids that share a shard only share its writers'
+/// mutex and epoch; the map, which a client could aim at, uses the keyed hash.
 #[inline]
 fn mix_of(subject: SubjectRef<'_>) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
@@ -222,20 +221,65 @@ fn shard_of(mix: u64) -> usize {
     (mix >> 58) as usize % SHARDS
 }
 
-#[inline]
-fn slot_of(mix: u64) -> usize {
-    (mix >> 52) as usize % CACHE_SLOTS
-}
-
 /// `true` when a per-thread copy's `key` (a tag, 0 for an integer and 1 for a string, then the
 /// id) holds `subject`.
 #[inline]
 fn matches(key: &[u8], subject: SubjectRef<'_>) -> bool {
     match (key.split_first(), subject) {
         (Some((0, rest)), SubjectRef::Int(i)) => rest == i.to_le_bytes(),
-        (Some((1, rest)), SubjectRef::Str(s)) => rest == s.as_bytes(),
+        (Some((1, rest)), SubjectRef::Str(s)) => same_bytes(rest, s.as_bytes()),
         _ => false,
     }
+}
+
+/// `a == b` for the short slices of the per-thread cache, compared a word at a time in line (a
+/// call to `memcmp` costs more than the comparison).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a == b;
+    }
+    let mut diff = 0u64;
+    let mut i = 0;
+    while i + 8 <= n {
+        diff |= word(a, i) ^ word(b, i);
+        i += 8;
+    }
+    // The last (possibly overlapping) word covers the tail.
+    diff |= word(a, n - 8) ^ word(b, n - 8);
+    diff == 0
+}
+
+/// The 8 bytes of `b` from `at`, or 0 past its end.
+#[inline]
+fn word(b: &[u8], at: usize) -> u64 {
+    b.get(at..).and_then(<[u8]>::first_chunk::<8>).map_or(0, |w| u64::from_ne_bytes(*w))
+}
+
+/// The per-thread cache slot of `subject`, from its length and its first and last words: cheap,
+/// and enough to spread the users one thread calls at a time. The map and the shards use the
+/// full hashes.
+#[inline]
+fn slot_of(subject: SubjectRef<'_>) -> usize {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let h = match subject {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        SubjectRef::Int(i) => (i as u64 ^ (i >> 64) as u64).wrapping_mul(K),
+        SubjectRef::Str(s) => {
+            let b = s.as_bytes();
+            let (first, last) = if b.len() >= 8 {
+                (word(b, 0), word(b, b.len() - 8))
+            } else {
+                (b.iter().fold(0u64, |w, x| (w << 8) | u64::from(*x)), 0)
+            };
+            ((first.wrapping_mul(K) ^ last).wrapping_add(b.len() as u64)).wrapping_mul(K)
+        }
+    };
+    (h >> 60) as usize % CACHE_SLOTS
 }
 
 impl Snapshots {
@@ -289,10 +333,9 @@ impl Snapshots {
 
     /// The scopes `subject`'s consent covers, when the snapshot knows them; `None` when the store
     /// must be read (the user is not kept, or was read too long ago).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, subject: SubjectRef<'_>, now: impl Fn() -> Timestamp + Copy) -> Option<ScopeSet> {
-        let mix = mix_of(subject);
-        let slot = slot_of(mix);
+        let slot = slot_of(subject);
         let hit = CACHE.with(|c| {
             let c = c.try_borrow().ok()?;
             let e = &c[slot];
@@ -303,14 +346,14 @@ impl Snapshots {
         });
         match hit {
             Some(known) if self.fresh(known.read_at, now) => self.covers(known),
-            _ => self.get_shared(mix, subject, now),
+            _ => self.get_shared(slot, subject, now),
         }
     }
 
     /// The map's copy, remembered on this thread.
     #[inline(never)]
-    fn get_shared(&self, mix: u64, subject: SubjectRef<'_>, now: impl Fn() -> Timestamp + Copy) -> Option<ScopeSet> {
-        let shard = shard_of(mix);
+    fn get_shared(&self, slot: usize, subject: SubjectRef<'_>, now: impl Fn() -> Timestamp + Copy) -> Option<ScopeSet> {
+        let shard = shard_of(mix_of(subject));
         // Read before the map: a change after this point invalidates the copy made below.
         let epoch = self.shards[shard].epoch.load(Ordering::Acquire);
         let known = self.map.peek_with(&Probe(subject), |_, known| *known)?;
@@ -323,7 +366,7 @@ impl Snapshots {
         {
             CACHE.with(|c| {
                 if let Ok(mut c) = c.try_borrow_mut() {
-                    let e = &mut c[slot_of(mix)];
+                    let e = &mut c[slot];
                     *e = Cached { gate: self.id, epoch, known, shard, len, key: e.key };
                     match subject {
                         SubjectRef::Int(i) => {
