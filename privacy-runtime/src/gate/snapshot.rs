@@ -5,9 +5,9 @@
 //!   a call for them reads the store. The number of users kept is bounded
 //!   ([`GateBuilder::snapshot_capacity`](super::GateBuilder::snapshot_capacity)); past it, an
 //!   eighth of the users are dropped at random, and read from the store again on their next call.
-//! - **Reads write nothing shared.** The users live in an `scc::HashIndex`, whose lookups take no
-//!   lock, so calls on different cores never pass a cache line back and forth (a read lock, even
-//!   one of 64, does: measured in `benches/peers/benches/maps.rs`). Its hash is keyed with a
+//! - **Reads write nothing shared.** The users live in a `papaya::HashMap`, whose lookups take
+//!   no lock, so calls on different cores never pass a cache line back and forth (a read lock,
+//!   even one of 64, does: measured in `benches/peers/benches/maps.rs`). Its hash is keyed with a
 //!   random seed per gate, so a client that picks its own ids cannot aim them at one bucket. An
 //!   id up to 30 bytes is kept inline.
 //! - **Writers take turns per shard.** Every change to a user happens under one of 64 mutexes
@@ -128,7 +128,7 @@ impl Hash for Probe<'_> {
     }
 }
 
-impl scc::Equivalent<Key> for Probe<'_> {
+impl papaya::Equivalent<Key> for Probe<'_> {
     #[inline]
     fn equivalent(&self, key: &Key) -> bool {
         key.is(self.0)
@@ -143,7 +143,7 @@ struct Shard {
     writer: Mutex<()>,
 }
 
-type Map = scc::HashIndex<Key, Known, foldhash::fast::SeedableRandomState>;
+type Map = papaya::HashMap<Key, Known, foldhash::fast::SeedableRandomState>;
 
 /// The consent snapshot of the consented users a gate has seen.
 pub(crate) struct Snapshots {
@@ -155,6 +155,8 @@ pub(crate) struct Snapshots {
     id: u64,
     /// Users kept before some are dropped.
     capacity: usize,
+    /// Users kept now: counted here, since the map counts by scanning itself.
+    users: std::sync::atomic::AtomicUsize,
     /// Moves at every eviction, so successive evictions drop different users.
     evictions: std::sync::atomic::AtomicU64,
     /// The scope sets an entry can cover: `sets[0]` is nothing, then one per version.
@@ -298,11 +300,12 @@ impl Snapshots {
         let max_age = u32::try_from(max_age.as_secs() + u64::from(max_age.subsec_nanos() > 0)).unwrap_or(u32::MAX);
         let hasher = foldhash::fast::SeedableRandomState::with_seed(seed, foldhash::SharedSeed::global_random());
         Snapshots {
-            map: scc::HashIndex::with_hasher(hasher.clone()),
+            map: papaya::HashMap::with_hasher(hasher.clone()),
             hasher,
             shards: (0..SHARDS).map(|_| Shard { epoch: AtomicU64::new(0), writer: Mutex::new(()) }).collect(),
             id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             capacity: capacity.max(1),
+            users: std::sync::atomic::AtomicUsize::new(0),
             evictions: std::sync::atomic::AtomicU64::new(0),
             sets: std::iter::once(ScopeSet::EMPTY).chain(sets).collect(),
             feed_live: AtomicBool::new(false),
@@ -356,7 +359,7 @@ impl Snapshots {
         let shard = shard_of(mix_of(subject));
         // Read before the map: a change after this point invalidates the copy made below.
         let epoch = self.shards[shard].epoch.load(Ordering::Acquire);
-        let known = self.map.peek_with(&Probe(subject), |_, known| *known)?;
+        let known = self.map.pin().get(&Probe(subject)).copied()?;
         let key_len = match subject {
             SubjectRef::Int(_) => 17,
             SubjectRef::Str(s) => s.len() + 1,
@@ -414,7 +417,7 @@ impl Snapshots {
             if shard.epoch.load(Ordering::Acquire) != start.epoch {
                 return false;
             }
-            let old = self.map.peek_with(&Probe(s), |_, k| *k);
+            let old = self.map.pin().get(&Probe(s)).copied();
             match (old, index) {
                 (Some(k), _) if k.covered == WITHDRAWN => false,
                 (Some(k), Some(i)) if k.covered == i => {
@@ -424,7 +427,7 @@ impl Snapshots {
                     }
                     false
                 }
-                (Some(_), None) => self.map.remove(&Probe(s)),
+                (Some(_), None) => self.remove(s),
                 (Some(_), Some(i)) => {
                     self.put(s, Known { covered: i, read_at: start.at });
                     true
@@ -457,7 +460,7 @@ impl Snapshots {
     /// Drops `subject`'s snapshot, so the next call reads the store.
     pub(crate) fn forget(&self, subject: SubjectRef<'_>) {
         self.write(subject, |_| {
-            self.map.remove(&Probe(subject));
+            self.remove(subject);
             true
         });
     }
@@ -466,7 +469,7 @@ impl Snapshots {
     pub(crate) fn forget_all(&self) {
         let _writers: Vec<_> = self.shards.iter().map(|s| lock(&s.writer)).collect();
         // Withdrawals being stored keep their entry: their own write ends them.
-        self.map.retain(|_, k| k.covered == WITHDRAWN);
+        self.retain(|_, k| k.covered == WITHDRAWN);
         for shard in &self.shards {
             shard.epoch.fetch_add(1, Ordering::Release);
         }
@@ -483,7 +486,27 @@ impl Snapshots {
 
     /// Users kept, withdrawals being stored included.
     pub(crate) fn len(&self) -> usize {
-        self.map.len()
+        self.users.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Removes `s`'s entry (under its shard's writer mutex). `true` if there was one.
+    fn remove(&self, s: SubjectRef<'_>) -> bool {
+        let removed = self.map.pin().remove(&Probe(s)).is_some();
+        if removed {
+            self.users.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        removed
+    }
+
+    /// Keeps the entries `keep` says to, and counts the others out.
+    fn retain(&self, mut keep: impl FnMut(&Key, &Known) -> bool) {
+        let mut removed = 0;
+        self.map.pin().retain(|key, known| {
+            let k = keep(key, known);
+            removed += usize::from(!k);
+            k
+        });
+        self.users.fetch_sub(removed, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn replace(&self, s: SubjectRef<'_>, index: Option<u16>, now: Timestamp) {
@@ -492,7 +515,7 @@ impl Snapshots {
             match index {
                 Some(i) => evict = self.put(s, Known { covered: i, read_at: self.seconds(now) }),
                 None => {
-                    self.map.remove(&Probe(s));
+                    self.remove(s);
                 }
             }
             true
@@ -505,15 +528,9 @@ impl Snapshots {
     /// Sets `s`'s entry (under its shard's writer mutex). Returns `true` when a new user made the
     /// snapshot full.
     fn put(&self, s: SubjectRef<'_>, known: Known) -> bool {
-        match self.map.entry(Key::of(s)) {
-            scc::hash_index::Entry::Occupied(o) => {
-                o.update(known);
-                false
-            }
-            scc::hash_index::Entry::Vacant(v) => {
-                v.insert_entry(known);
-                self.map.len() > self.capacity
-            }
+        match self.map.pin().insert(Key::of(s), known) {
+            Some(_) => false,
+            None => self.users.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 > self.capacity,
         }
     }
 
@@ -527,7 +544,7 @@ impl Snapshots {
     #[cold]
     fn evict(&self) {
         let round = self.evictions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.map.retain(|key, k| k.covered == WITHDRAWN || (self.hasher.hash_one(key) >> 29) % 8 != round % 8);
+        self.retain(|key, k| k.covered == WITHDRAWN || (self.hasher.hash_one(key) >> 29) % 8 != round % 8);
     }
 }
 
