@@ -10,7 +10,7 @@ use std::time::Duration;
 use privacy_runtime::*;
 
 mod common;
-use common::FeedStore;
+use common::{FeedStore, GatedStore};
 
 const JULY_11: Timestamp = Timestamp::utc(2023, 7, 11, 0, 0, 0);
 const JULY_12: Timestamp = Timestamp::utc(2023, 7, 12, 0, 0, 0);
@@ -235,4 +235,123 @@ fn a_gate_sees_its_own_changes_without_any_feed() {
     gate.clear_blocking("u1").unwrap();
     assert!(!allowed(&gate, LOC, "u1"));
     assert!(!allowed(&gate, LOC, "u1"));
+}
+
+/// A clear whose write takes longer than the staleness bound: while it is being stored, no call
+/// passes, however old the withdrawal shown in the snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_being_stored_never_ages_out() {
+    let clock = ManualClock::new(JULY_12);
+    let store = Arc::new(GatedStore::closed_without_feed());
+    let gate = Gate::builder("wx-demo", guidelines())
+        .store(Arc::clone(&store))
+        .clock(clock.clone())
+        .wait_policy(WaitPolicy::ReturnPending)
+        .staleness_bound(Duration::from_secs(1))
+        .build();
+    store.open.add_permits(1);
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    assert_eq!(store.open.forget_permits(1), 1, "the store is closed again");
+    assert!(gate.check("getWeRunData", LOC, "u1").await.is_ok());
+
+    let clearing = tokio::spawn({
+        let gate = gate.clone();
+        async move { gate.clear("u1").await }
+    });
+    // The clear shows its withdrawal, then waits for the store.
+    let mut spins = 0;
+    while gate.check("getWeRunData", LOC, "u1").await.is_ok() {
+        spins += 1;
+        assert!(spins < 100_000, "the clear never started");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(gate.stats().writes_in_flight, 1, "the clear is still being stored");
+    clock.advance(Duration::from_secs(30));
+    assert!(gate.check("getWeRunData", LOC, "u1").await.is_err(), "the withdrawal aged out while being stored");
+    store.open.add_permits(1);
+    clearing.await.unwrap().unwrap();
+    assert!(gate.check("getWeRunData", LOC, "u1").await.is_err());
+}
+
+#[test]
+fn a_clock_that_goes_back_does_not_stretch_the_bound() {
+    let clock = ManualClock::new(JULY_12);
+    let shared = Arc::new(MemoryStore::new());
+    let a = gate_on(Arc::clone(&shared), &clock);
+    let b = Gate::builder("wx-demo", guidelines())
+        .store(FeedStore::over(shared, false))
+        .clock(clock.clone())
+        .wait_policy(WaitPolicy::ReturnPending)
+        .staleness_bound(Duration::from_secs(1))
+        .build();
+    a.tap_agree_button_blocking("u1", "agree-btn").unwrap();
+    a.tap_agree_button_blocking("u2", "agree-btn").unwrap();
+    assert!(allowed(&b, LOC, "u1") && allowed(&b, LOC, "u2"));
+    // The wall clock steps back ten minutes, then a withdrawal is made elsewhere.
+    clock.set(JULY_12.plus(Duration::from_secs(3600)));
+    assert!(allowed(&b, LOC, "u2"));
+    clock.set(JULY_12.plus(Duration::from_secs(3000)));
+    a.clear_blocking("u2").unwrap();
+    clock.advance(Duration::from_secs(1));
+    assert!(!allowed(&b, LOC, "u2"), "an entry read 'in the future' was trusted");
+    // And back before the gate was built.
+    a.clear_blocking("u1").unwrap();
+    clock.set(Timestamp::utc(2023, 7, 11, 12, 0, 0));
+    assert!(!allowed(&b, LOC, "u1"), "a time before the gate's start was trusted");
+}
+
+#[test]
+fn the_longest_bound_builds_and_trusts() {
+    let clock = ManualClock::new(JULY_12);
+    let shared = Arc::new(MemoryStore::new());
+    let a = gate_on(Arc::clone(&shared), &clock);
+    let b = Gate::builder("wx-demo", guidelines())
+        .store(FeedStore::over(shared, false))
+        .clock(clock.clone())
+        .wait_policy(WaitPolicy::ReturnPending)
+        .staleness_bound(Duration::MAX)
+        .build();
+    a.tap_agree_button_blocking("u1", "agree-btn").unwrap();
+    assert!(allowed(&b, LOC, "u1"));
+    a.clear_blocking("u1").unwrap();
+    clock.advance(Duration::from_secs(86_400));
+    assert!(allowed(&b, LOC, "u1"), "an unbounded trust is what was asked for");
+}
+
+/// A store whose feed is down already while the gate subscribes.
+struct DownAtSubscribe(Arc<MemoryStore>);
+
+impl ConsentStore for DownAtSubscribe {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.0.append(app, event)
+    }
+    fn current<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
+        self.0.current(app, subject)
+    }
+    fn history<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+        self.0.history(app, subject)
+    }
+    fn subscribe(&self, feed: ChangeFeed) -> bool {
+        // It will report changes, but its connection dropped before it could answer.
+        feed.set_live(false);
+        true
+    }
+}
+
+#[test]
+fn a_feed_that_goes_down_while_subscribing_stays_down() {
+    let clock = ManualClock::new(JULY_12);
+    let gate = Gate::builder("wx-demo", guidelines())
+        .store(DownAtSubscribe(Arc::new(MemoryStore::new())))
+        .clock(clock.clone())
+        .build();
+    assert!(!gate.stats().change_feed_live);
 }

@@ -18,19 +18,27 @@ pub(crate) trait ChangeSink: Send + Sync {
 /// A gate's subscription to a store's changes, handed to
 /// [`ConsentStore::subscribe`](crate::ConsentStore::subscribe).
 ///
-/// A store calls [`changed`](Self::changed) for every event appended for a user, through any
-/// gate or any process, once the event is durable. The gate then drops what it knew of that
-/// user, and its next call for the user reads the store.
+/// What a store owes a gate that it told `true` from `subscribe`:
 ///
-/// A networked store whose feed can break (a lost connection to the database) calls
-/// [`set_live(false)`](Self::set_live) as soon as it knows: until it calls `set_live(true)`, the
-/// gate trusts what it read for its staleness bound only
-/// ([`GateBuilder::staleness_bound`](crate::GateBuilder::staleness_bound)). Changes may have
-/// been missed meanwhile, so on reconnecting it calls [`resync`](Self::resync) before
-/// `set_live(true)`.
+/// - **Every change.** For every event appended for a user, through any gate or any process,
+///   call [`changed`](Self::changed) once the event is durable, with the event's app and
+///   `event.subject().as_ref()`: the same variant as the event (a store that keeps ids as text
+///   must give back `Int` for an integer subject; `Str("42")` is another user). The gate drops
+///   what it knew of that user, and its next call for the user reads the store.
+/// - **In time.** Gates in the same process see a change at their next call only if `changed`
+///   runs before `append` returns (as [`MemoryStore`](crate::MemoryStore) does); changes from
+///   other processes arrive when the store learns of them.
+/// - **Honesty about gaps.** A store whose feed can break (a lost database connection) calls
+///   [`set_live(false)`](Self::set_live) as soon as it knows: until `set_live(true)`, the gate
+///   trusts what it read for its staleness bound only
+///   ([`GateBuilder::staleness_bound`](crate::GateBuilder::staleness_bound)). To come back:
+///   listen again, then [`resync`](Self::resync) (changes may have been missed), then
+///   `set_live(true)`. A feed that says it is live is trusted without any age limit.
 ///
-/// Cheap to clone; it does not keep its gate alive. Once the gate is dropped every call does
-/// nothing and [`is_closed`](Self::is_closed) says the store may drop the subscription.
+/// Any method may be called from any thread, at any time, including from inside `append`; none
+/// blocks on I/O or calls back into the store. Cheap to clone; it does not keep its gate alive.
+/// Once the gate is dropped every call does nothing and [`is_closed`](Self::is_closed) says the
+/// store may drop the subscription.
 #[derive(Clone)]
 pub struct ChangeFeed {
     sink: Weak<dyn ChangeSink>,

@@ -67,7 +67,10 @@ impl ConsentStore for MemoryStore {
     }
 
     fn subscribe(&self, feed: ChangeFeed) -> bool {
-        self.feeds.lock().unwrap_or_else(PoisonError::into_inner).push(feed);
+        let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        // Gates built and dropped without a write leave nothing behind.
+        feeds.retain(|f| !f.is_closed());
+        feeds.push(feed);
         true
     }
 }

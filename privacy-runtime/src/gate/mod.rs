@@ -57,9 +57,10 @@ pub const DEFAULT_SNAPSHOT_CAPACITY: usize = 1 << 20;
 ///
 /// A withdrawal must stop calls on every instance about as fast as a person can act again: one
 /// second is below the time a user takes to go back to the page that uses the data, while it
-/// bounds the extra load at one store read per active user per second per instance. Stores with
-/// a feed ([`MemoryStore`], PostgreSQL's LISTEN/NOTIFY) are told of every change and do not
-/// pay it; a feed that breaks falls back to it until it is live again.
+/// bounds the extra load at about one store read per active user per second per instance
+/// (calls racing on an aged entry may each read). Stores with a feed ([`MemoryStore`], or a
+/// database's notifications) are told of every change and do not pay it; a feed that breaks
+/// falls back to it until it is live again.
 pub const DEFAULT_STALENESS_BOUND: Duration = Duration::from_secs(1);
 
 /// The API name a [`Gate::require_privacy_authorize`] call reports as `referrer`.
@@ -316,7 +317,7 @@ impl GateBuilder {
         };
         let sink: std::sync::Weak<dyn ChangeSink> = Arc::downgrade(&gate.inner) as std::sync::Weak<GateInner>;
         let live = gate.inner.store.subscribe(ChangeFeed::new(sink));
-        gate.inner.snapshots.set_feed_live(live);
+        gate.inner.snapshots.subscribed(live);
         gate
     }
 }

@@ -25,9 +25,12 @@ use std::sync::Arc;
 use crate::clock::Timestamp;
 use crate::scope::ScopeSet;
 use crate::subject::{Subject, SubjectRef};
-use crate::sync::{AtomicBool, AtomicU64, Mutex, Ordering, lock};
+use crate::sync::{AtomicU64, Mutex, Ordering, lock};
 
 const SHARDS: usize = 64;
+const FEED_UNTOLD: u64 = 0;
+const FEED_LIVE: u64 = 1;
+const FEED_DOWN: u64 = 2;
 /// The index of "covers nothing: a withdrawal is being stored" in [`Snapshots::sets`].
 const WITHDRAWN: u16 = 0;
 
@@ -155,14 +158,13 @@ pub(crate) struct Snapshots {
     id: u64,
     /// Users kept before some are dropped.
     capacity: usize,
-    /// Users kept now: counted here, since the map counts by scanning itself.
-    users: std::sync::atomic::AtomicUsize,
     /// Moves at every eviction, so successive evictions drop different users.
     evictions: std::sync::atomic::AtomicU64,
     /// The scope sets an entry can cover: `sets[0]` is nothing, then one per version.
     sets: Box<[ScopeSet]>,
-    /// `true` while the store's change feed is live; otherwise entries age out.
-    feed_live: AtomicBool,
+    /// The store's change feed: [`FEED_UNTOLD`] until the store or the gate's build says,
+    /// then [`FEED_LIVE`] or [`FEED_DOWN`]. Entries age out unless it is live.
+    feed: AtomicU64,
     /// How long (whole seconds) an entry is trusted while the feed is not live.
     max_age: u32,
     /// Time zero of `read_at`.
@@ -297,7 +299,8 @@ impl Snapshots {
         let mut seed = [0u8; 8];
         // Without the OS's randomness the per-process seed (from address-space layout) remains.
         let seed = getrandom::fill(&mut seed).map_or(0, |()| u64::from_le_bytes(seed));
-        let max_age = u32::try_from(max_age.as_secs() + u64::from(max_age.subsec_nanos() > 0)).unwrap_or(u32::MAX);
+        let max_age =
+            u32::try_from(max_age.as_secs().saturating_add(u64::from(max_age.subsec_nanos() > 0))).unwrap_or(u32::MAX);
         let hasher = foldhash::fast::SeedableRandomState::with_seed(seed, foldhash::SharedSeed::global_random());
         Snapshots {
             map: papaya::HashMap::with_hasher(hasher.clone()),
@@ -305,10 +308,9 @@ impl Snapshots {
             shards: (0..SHARDS).map(|_| Shard { epoch: AtomicU64::new(0), writer: Mutex::new(()) }).collect(),
             id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             capacity: capacity.max(1),
-            users: std::sync::atomic::AtomicUsize::new(0),
             evictions: std::sync::atomic::AtomicU64::new(0),
             sets: std::iter::once(ScopeSet::EMPTY).chain(sets).collect(),
-            feed_live: AtomicBool::new(false),
+            feed: AtomicU64::new(FEED_UNTOLD),
             max_age,
             start,
         }
@@ -319,15 +321,38 @@ impl Snapshots {
         self.id
     }
 
-    /// Seconds since the gate started, on its clock.
+    /// Seconds since the gate started, on its clock; `u32::MAX` (too far to tell) for a time
+    /// before the start.
     fn seconds(&self, now: Timestamp) -> u32 {
+        if now < self.start {
+            return u32::MAX;
+        }
         u32::try_from(now.since(self.start).as_secs()).unwrap_or(u32::MAX)
     }
 
-    /// `true` when an entry read at `read_at` may still be trusted.
+    /// `true` when what was read at `read_at` may still be trusted: the feed is live, or it was
+    /// read less than the bound ago. A time that went backwards (a read "in the future", or a
+    /// clock before the gate's start) proves nothing, and the store is read again.
     #[inline]
     fn fresh(&self, read_at: u32, now: impl Fn() -> Timestamp + Copy) -> bool {
-        self.feed_live.load(Ordering::Acquire) || self.seconds(now()).saturating_sub(read_at) < self.max_age
+        if self.feed_live() {
+            return true;
+        }
+        let now = self.seconds(now());
+        now != u32::MAX && read_at != u32::MAX && now >= read_at && now - read_at < self.max_age
+    }
+
+    /// What an entry tells a call: a withdrawal being stored covers nothing, however old; any
+    /// other entry, what it covers while it is fresh.
+    #[inline]
+    fn answer(&self, known: Known, now: impl Fn() -> Timestamp + Copy) -> Option<ScopeSet> {
+        if known.covered == WITHDRAWN {
+            return Some(ScopeSet::EMPTY);
+        }
+        if !self.fresh(known.read_at, now) {
+            return None;
+        }
+        self.covers(known)
     }
 
     fn covers(&self, known: Known) -> Option<ScopeSet> {
@@ -348,7 +373,7 @@ impl Snapshots {
             (e.gate == self.id && matches(&e.key[..usize::from(e.len)], subject) && current(e)).then_some(e.known)
         });
         match hit {
-            Some(known) if self.fresh(known.read_at, now) => self.covers(known),
+            Some(known) if known.covered == WITHDRAWN || self.fresh(known.read_at, now) => self.answer(known, now),
             _ => self.get_shared(slot, subject, now),
         }
     }
@@ -384,10 +409,7 @@ impl Snapshots {
                 }
             });
         }
-        if !self.fresh(known.read_at, now) {
-            return None;
-        }
-        self.covers(known)
+        self.answer(known, now)
     }
 
     /// Marks the start of a store read of `subject`, for [`fill`](Self::fill).
@@ -421,8 +443,10 @@ impl Snapshots {
             match (old, index) {
                 (Some(k), _) if k.covered == WITHDRAWN => false,
                 (Some(k), Some(i)) if k.covered == i => {
-                    // Only the time moves: a copy elsewhere is still right, and older.
-                    if start.at > k.read_at {
+                    // Only the time moves: a copy elsewhere still says the same. (Set even when
+                    // earlier: a clock that went back leaves entries that would otherwise stay
+                    // stale until it catches up.)
+                    if start.at != k.read_at {
                         self.put(s, Known { covered: i, read_at: start.at });
                     }
                     false
@@ -475,38 +499,36 @@ impl Snapshots {
         }
     }
 
-    /// Whether the store's change feed is live.
+    /// The store says whether its change feed is live.
     pub(crate) fn set_feed_live(&self, live: bool) {
-        self.feed_live.store(live, Ordering::Release);
+        self.feed.store(if live { FEED_LIVE } else { FEED_DOWN }, Ordering::Release);
     }
 
+    /// What `subscribe` answered, unless the store already said otherwise meanwhile (a feed that
+    /// went down while subscribing stays down).
+    pub(crate) fn subscribed(&self, live: bool) {
+        let state = if live { FEED_LIVE } else { FEED_DOWN };
+        let _ = self.feed.compare_exchange(FEED_UNTOLD, state, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    #[inline]
     pub(crate) fn feed_live(&self) -> bool {
-        self.feed_live.load(Ordering::Acquire)
+        self.feed.load(Ordering::Acquire) == FEED_LIVE
     }
 
-    /// Users kept, withdrawals being stored included.
+    /// Users kept, withdrawals being stored included (the map keeps the count, per core).
     pub(crate) fn len(&self) -> usize {
-        self.users.load(std::sync::atomic::Ordering::Relaxed)
+        self.map.len()
     }
 
     /// Removes `s`'s entry (under its shard's writer mutex). `true` if there was one.
     fn remove(&self, s: SubjectRef<'_>) -> bool {
-        let removed = self.map.pin().remove(&Probe(s)).is_some();
-        if removed {
-            self.users.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        removed
+        self.map.pin().remove(&Probe(s)).is_some()
     }
 
-    /// Keeps the entries `keep` says to, and counts the others out.
-    fn retain(&self, mut keep: impl FnMut(&Key, &Known) -> bool) {
-        let mut removed = 0;
-        self.map.pin().retain(|key, known| {
-            let k = keep(key, known);
-            removed += usize::from(!k);
-            k
-        });
-        self.users.fetch_sub(removed, std::sync::atomic::Ordering::Relaxed);
+    /// Keeps the entries `keep` says to.
+    fn retain(&self, keep: impl FnMut(&Key, &Known) -> bool) {
+        self.map.pin().retain(keep);
     }
 
     fn replace(&self, s: SubjectRef<'_>, index: Option<u16>, now: Timestamp) {
@@ -530,7 +552,7 @@ impl Snapshots {
     fn put(&self, s: SubjectRef<'_>, known: Known) -> bool {
         match self.map.pin().insert(Key::of(s), known) {
             Some(_) => false,
-            None => self.users.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 > self.capacity,
+            None => self.map.len() > self.capacity,
         }
     }
 

@@ -55,11 +55,18 @@ impl ConsentStore for TokioStore {
 pub struct GatedStore {
     pub inner: MemoryStore,
     pub open: tokio::sync::Semaphore,
+    /// Whether it reports changes (`subscribe`'s answer).
+    pub feed: bool,
 }
 
 impl GatedStore {
     pub fn closed() -> Self {
-        GatedStore { inner: MemoryStore::new(), open: tokio::sync::Semaphore::new(0) }
+        GatedStore { inner: MemoryStore::new(), open: tokio::sync::Semaphore::new(0), feed: true }
+    }
+
+    /// Closed, and without a change feed: gates on it rely on the staleness bound.
+    pub fn closed_without_feed() -> Self {
+        GatedStore { feed: false, ..Self::closed() }
     }
 }
 
@@ -85,7 +92,7 @@ impl ConsentStore for GatedStore {
         self.inner.history(app, subject)
     }
     fn subscribe(&self, feed: ChangeFeed) -> bool {
-        self.inner.subscribe(feed)
+        self.feed && self.inner.subscribe(feed)
     }
 }
 
