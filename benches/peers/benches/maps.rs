@@ -1,15 +1,17 @@
 //! Which map for the consent snapshot? The candidates, read the way a consented call reads the
-//! snapshot: 10,000 string ids (28 bytes, openid-like) in a fixed shuffled rotation, one lookup per
+//! snapshot: 10,000 string ids (30 bytes, openid-like) in a fixed shuffled rotation, one lookup per
 //! iteration, on one thread and on two.
 //!
 //! ```text
 //! cd benches/peers && cargo bench --bench maps
 //! ```
 //!
-//! - `sharded_rwlock_hashbrown`: what the runtime uses: 64 shards, each a `std::sync::RwLock` over a
-//!   `hashbrown::HashTable` of inline keys, hashed with foldhash seeded at random;
+//! - `sharded_rwlock_hashbrown`: 64 shards, each a `std::sync::RwLock` over a `hashbrown::HashTable`
+//!   of inline keys, hashed with foldhash seeded at random;
+//! - `striped_rwlock_hashbrown`: the same with each shard's read lock split in per-thread stripes;
 //! - `dashmap`: `DashMap` (sharded `RwLock`s over hashbrown), same hasher;
-//! - `papaya`: `papaya::HashMap`, lock-free reads under an epoch guard, same hasher;
+//! - `papaya`: `papaya::HashMap`, lock-free reads under an epoch guard, same hasher (what the
+//!   runtime uses);
 //! - `scc_hashindex`: `scc::HashIndex`, lock-free reads, same hasher;
 //! - `std_hashmap_siphash`: one `std::collections::HashMap` with its SipHash and no lock: the
 //!   single-threaded floor.

@@ -67,7 +67,7 @@ m = g(r.sub, p.sub) && r.obj == p.obj && r.act == p.act
 const CEDAR_POLICY: &str =
     r#"permit(principal in Group::"consented_v1", action == Action::"use", resource == Scope::"location");"#;
 
-/// The openid-like id of user `i` (28 bytes).
+/// The openid-like id of user `i` (30 bytes).
 fn user_id(i: usize) -> String {
     format!("o6_bmjrPTlm6_{i:05}_sgVt7hMZOPf")
 }
