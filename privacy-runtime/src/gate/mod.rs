@@ -48,7 +48,7 @@ pub const DEFAULT_REFUSAL_HOLD: Duration = Duration::from_secs(10);
 /// declarations take effect after the same five minutes.
 pub const DEFAULT_AUTHORIZATION_TTL: Duration = Duration::from_secs(5 * 60);
 
-/// How many users' consent a gate keeps in memory by default: 1,048,576 (about 90 MB with
+/// How many users' consent a gate keeps in memory by default: 1,048,576 (about 80 MB with
 /// 30-byte ids). A user past it is read from the store on their next call.
 pub const DEFAULT_SNAPSHOT_CAPACITY: usize = 1 << 20;
 

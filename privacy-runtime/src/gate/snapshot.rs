@@ -306,10 +306,7 @@ impl Snapshots {
             // A resize is finished by the write that starts it: with incremental resizing, reads
             // during a resize search two tables (measured 40% slower in rotation until later
             // writes happened to finish it). Writes are consent changes, rare beside reads.
-            map: papaya::HashMap::builder()
-                .hasher(hasher.clone())
-                .resize_mode(papaya::ResizeMode::Blocking)
-                .build(),
+            map: papaya::HashMap::builder().hasher(hasher.clone()).resize_mode(papaya::ResizeMode::Blocking).build(),
             hasher,
             shards: (0..SHARDS).map(|_| Shard { epoch: AtomicU64::new(0), writer: Mutex::new(()) }).collect(),
             id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
