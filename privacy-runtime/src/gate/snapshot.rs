@@ -160,6 +160,9 @@ pub(crate) struct Snapshots {
     capacity: usize,
     /// Moves at every eviction, so successive evictions drop different users.
     evictions: std::sync::atomic::AtomicU64,
+    /// Set while an eviction runs: writers that find the snapshot full meanwhile leave it to
+    /// that one, rather than each drop another eighth.
+    evicting: std::sync::atomic::AtomicBool,
     /// The scope sets an entry can cover: `sets[0]` is nothing, then one per version.
     sets: Box<[ScopeSet]>,
     /// The store's change feed: [`FEED_UNTOLD`] until the store or the gate's build says,
@@ -312,6 +315,7 @@ impl Snapshots {
             id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             capacity: capacity.max(1),
             evictions: std::sync::atomic::AtomicU64::new(0),
+            evicting: std::sync::atomic::AtomicBool::new(false),
             sets: std::iter::once(ScopeSet::EMPTY).chain(sets).collect(),
             feed: AtomicU64::new(FEED_UNTOLD),
             max_age,
@@ -568,7 +572,19 @@ impl Snapshots {
     /// user dropped here is read from the store again, so it needs no epoch.
     #[cold]
     fn evict(&self) {
-        let round = self.evictions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        use std::sync::atomic::Ordering::{AcqRel, Relaxed, Release};
+        /// Clears the flag however the round ends.
+        struct Done<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Release);
+            }
+        }
+        if self.evicting.swap(true, AcqRel) {
+            return;
+        }
+        let _done = Done(&self.evicting);
+        let round = self.evictions.fetch_add(1, Relaxed);
         self.retain(|key, k| k.covered == WITHDRAWN || (self.hasher.hash_one(key) >> 29) % 8 != round % 8);
     }
 }
