@@ -38,6 +38,16 @@ fn gate_on(store: impl ConsentStore, clock: &ManualClock) -> Gate {
         .build()
 }
 
+/// A gate on `shared` through a store without a change feed: it trusts what it read for `bound`.
+fn gate_without_feed(shared: Arc<MemoryStore>, clock: &ManualClock, bound: Duration) -> Gate {
+    Gate::builder("wx-demo", guidelines())
+        .store(FeedStore::over(shared, false))
+        .clock(clock.clone())
+        .wait_policy(WaitPolicy::ReturnPending)
+        .staleness_bound(bound)
+        .build()
+}
+
 fn allowed(gate: &Gate, scopes: ScopeSet, user: &str) -> bool {
     match gate.check_blocking("getWeRunData", scopes, user) {
         Ok(()) => true,
@@ -101,12 +111,7 @@ fn without_a_feed_a_withdrawal_reaches_the_gate_within_the_staleness_bound() {
     let clock = ManualClock::new(JULY_12);
     let shared = Arc::new(MemoryStore::new());
     let a = gate_on(Arc::clone(&shared), &clock);
-    let b = Gate::builder("wx-demo", guidelines())
-        .store(FeedStore::over(shared, false))
-        .clock(clock.clone())
-        .wait_policy(WaitPolicy::ReturnPending)
-        .staleness_bound(Duration::from_secs(5))
-        .build();
+    let b = gate_without_feed(shared, &clock, Duration::from_secs(5));
     assert!(!b.stats().change_feed_live);
     a.tap_agree_button_blocking("u1", "agree-btn").unwrap();
     assert!(allowed(&b, LOC, "u1"));
@@ -122,12 +127,7 @@ fn a_zero_bound_reads_the_store_on_every_call() {
     let clock = ManualClock::new(JULY_12);
     let shared = Arc::new(MemoryStore::new());
     let a = gate_on(Arc::clone(&shared), &clock);
-    let b = Gate::builder("wx-demo", guidelines())
-        .store(FeedStore::over(shared, false))
-        .clock(clock.clone())
-        .wait_policy(WaitPolicy::ReturnPending)
-        .staleness_bound(Duration::ZERO)
-        .build();
+    let b = gate_without_feed(shared, &clock, Duration::ZERO);
     a.tap_agree_button_blocking("u1", "agree-btn").unwrap();
     assert!(allowed(&b, LOC, "u1"));
     a.clear_blocking("u1").unwrap();
@@ -278,12 +278,7 @@ fn a_clock_that_goes_back_does_not_stretch_the_bound() {
     let clock = ManualClock::new(JULY_12);
     let shared = Arc::new(MemoryStore::new());
     let a = gate_on(Arc::clone(&shared), &clock);
-    let b = Gate::builder("wx-demo", guidelines())
-        .store(FeedStore::over(shared, false))
-        .clock(clock.clone())
-        .wait_policy(WaitPolicy::ReturnPending)
-        .staleness_bound(Duration::from_secs(1))
-        .build();
+    let b = gate_without_feed(shared, &clock, Duration::from_secs(1));
     a.tap_agree_button_blocking("u1", "agree-btn").unwrap();
     a.tap_agree_button_blocking("u2", "agree-btn").unwrap();
     assert!(allowed(&b, LOC, "u1") && allowed(&b, LOC, "u2"));
@@ -305,12 +300,7 @@ fn the_longest_bound_builds_and_trusts() {
     let clock = ManualClock::new(JULY_12);
     let shared = Arc::new(MemoryStore::new());
     let a = gate_on(Arc::clone(&shared), &clock);
-    let b = Gate::builder("wx-demo", guidelines())
-        .store(FeedStore::over(shared, false))
-        .clock(clock.clone())
-        .wait_policy(WaitPolicy::ReturnPending)
-        .staleness_bound(Duration::MAX)
-        .build();
+    let b = gate_without_feed(shared, &clock, Duration::MAX);
     a.tap_agree_button_blocking("u1", "agree-btn").unwrap();
     assert!(allowed(&b, LOC, "u1"));
     a.clear_blocking("u1").unwrap();
