@@ -380,7 +380,9 @@ impl Snapshots {
             (e.gate == self.id && matches(&e.key[..usize::from(e.len)], subject) && current(e)).then_some(e.known)
         });
         match hit {
-            Some(known) if known.covered == WITHDRAWN || self.fresh(known.read_at, now) => self.answer(known, now),
+            // Checked once: in the clock-bound mode `fresh` reads the clock.
+            Some(known) if known.covered == WITHDRAWN => Some(ScopeSet::EMPTY),
+            Some(known) if self.fresh(known.read_at, now) => self.covers(known),
             _ => self.get_shared(slot, subject, now),
         }
     }
