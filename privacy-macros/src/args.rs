@@ -1,16 +1,19 @@
-//! Parsing and validating the attribute's arguments.
+//! Parsing and validating the attribute's arguments: one argument at a time, so that every
+//! problem is reported at its own token and a bad argument never hides the others.
 
-use proc_macro2::Span;
-use syn::parse::{Parse, ParseStream};
-use syn::{Ident, LitStr, Path, Token};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::parse::Parse;
+use syn::{LitStr, Path};
 
 use privacy_spec::{BUILTIN_SCOPES, GuidelinesFile, builtin_index, closest};
 
 const KEYS: &[&str] = &["api", "degrade", "crate"];
 
 /// The attribute's arguments, validated.
+#[derive(Default)]
 pub struct Args {
-    /// Scope literals, in order; all of them valid built-in ids.
+    /// Scope literals, in order.
     pub scopes: Vec<LitStr>,
     pub api: Option<LitStr>,
     pub degrade: Option<Path>,
@@ -26,114 +29,117 @@ fn push(errors: &mut Option<syn::Error>, e: syn::Error) {
     }
 }
 
-impl Parse for Args {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut args = Args { scopes: Vec::new(), api: None, degrade: None, krate: None, errors: None };
-        let mut seen: Vec<String> = Vec::new();
-        while !input.is_empty() {
-            if input.peek(LitStr) {
-                let lit: LitStr = input.parse()?;
-                args.check_scope(&lit, &mut seen);
-                args.scopes.push(lit);
-            } else if input.peek(Ident) || input.peek(Token![crate]) {
-                let key: Ident = if input.peek(Token![crate]) {
-                    let k: Token![crate] = input.parse()?;
-                    Ident::new("crate", k.span)
-                } else {
-                    input.parse()?
-                };
-                if !input.peek(Token![=]) {
-                    let hint = match closest(&key.to_string(), BUILTIN_SCOPES.iter().map(|s| s.id)) {
-                        Some(id) => format!("a scope must be a string literal: write \"{id}\""),
-                        None => format!("expected a scope string or `key = value`; keys are {}", KEYS.join(", ")),
-                    };
-                    push(&mut args.errors, syn::Error::new(key.span(), hint));
-                    skip_to_comma(input)?;
-                    continue;
+/// An error spanning `tokens` (from the first to the last).
+fn spanned(tokens: &[TokenTree], message: impl std::fmt::Display) -> syn::Error {
+    syn::Error::new_spanned(tokens.iter().cloned().collect::<TokenStream>(), message)
+}
+
+impl Args {
+    /// Reads the arguments. Never fails: every problem is recorded in `errors` at its token, and
+    /// the arguments that could be read are kept.
+    pub fn parse(input: TokenStream) -> Args {
+        let mut args = Args::default();
+        let mut segment: Vec<TokenTree> = Vec::new();
+        let mut tokens = input.into_iter().peekable();
+        loop {
+            let next = tokens.next();
+            match next {
+                Some(TokenTree::Punct(p)) if p.as_char() == ',' => {
+                    if segment.is_empty() {
+                        push(&mut args.errors, syn::Error::new(p.span(), "expected an argument before this comma"));
+                    } else {
+                        args.argument(std::mem::take(&mut segment));
+                    }
                 }
-                input.parse::<Token![=]>()?;
+                Some(tt) => segment.push(tt),
+                None => {
+                    if !segment.is_empty() {
+                        args.argument(segment);
+                    }
+                    break;
+                }
+            }
+        }
+        args
+    }
+
+    /// One argument: a scope string or `key = value`.
+    fn argument(&mut self, tokens: Vec<TokenTree>) {
+        match tokens.as_slice() {
+            [TokenTree::Literal(_)] => match syn::parse2::<LitStr>(tokens[0].to_token_stream()) {
+                Ok(lit) => self.scope(lit),
+                Err(_) => {
+                    push(&mut self.errors, spanned(&tokens, "a scope must be a string literal such as \"location\""))
+                }
+            },
+            [TokenTree::Ident(key), TokenTree::Punct(eq), value @ ..] if eq.as_char() == '=' => {
                 let name = key.to_string();
-                if args.key_seen(&name) {
-                    push(&mut args.errors, syn::Error::new(key.span(), format!("`{name}` is given twice")));
+                if value.is_empty() {
+                    push(&mut self.errors, syn::Error::new(eq.span(), format!("`{name} =` needs a value")));
+                    return;
+                }
+                if self.key_seen(&name) {
+                    push(&mut self.errors, syn::Error::new(key.span(), format!("`{name}` is given twice")));
+                    return;
                 }
                 match name.as_str() {
-                    "api" => {
-                        args.api = Some(parse_or_record(input, &mut args.errors, "a string such as \"getLocation\"")?)
-                    }
-                    "degrade" => {
-                        args.degrade =
-                            Some(parse_or_record(input, &mut args.errors, "the path of a fallback function")?)
-                    }
-                    "crate" => {
-                        args.krate = Some(parse_or_record(input, &mut args.errors, "a path such as ::my_reexport")?)
-                    }
+                    "api" => self.api = self.value(value, "a string such as \"getLocation\""),
+                    "degrade" => self.degrade = self.value(value, "the path of a fallback function"),
+                    "crate" => self.krate = self.value(value, "a path such as ::my_reexport"),
                     _ => {
                         let msg = match closest(&name, KEYS.iter().copied()) {
                             Some(k) => format!("unknown key `{name}`; did you mean `{k}`?"),
                             None => format!("unknown key `{name}`; the keys are {}", KEYS.join(", ")),
                         };
-                        push(&mut args.errors, syn::Error::new(key.span(), msg));
-                        skip_to_comma(input)?;
+                        push(&mut self.errors, syn::Error::new(key.span(), msg));
                     }
                 }
-            } else {
-                let bad: proc_macro2::TokenTree = input.parse()?;
+            }
+            [TokenTree::Ident(key)] => {
+                let name = key.to_string();
+                let hint = match closest(&name, BUILTIN_SCOPES.iter().map(|s| s.id)) {
+                    Some(id) => format!("a scope must be a string literal: write \"{id}\""),
+                    None if KEYS.contains(&name.as_str()) => format!("`{name}` needs a value: `{name} = …`"),
+                    None => format!("expected a scope string or `key = value`; keys are {}", KEYS.join(", ")),
+                };
+                push(&mut self.errors, syn::Error::new(key.span(), hint));
+            }
+            [TokenTree::Group(g)] if g.delimiter() == Delimiter::None => {
+                // A scope passed through a `macro_rules!` fragment.
+                self.argument(g.stream().into_iter().collect());
+            }
+            _ if tokens.iter().all(|t| matches!(t, TokenTree::Literal(_))) => {
+                let listed: Vec<String> = tokens.iter().map(ToString::to_string).collect();
                 push(
-                    &mut args.errors,
-                    syn::Error::new_spanned(&bad, "a scope must be a string literal such as \"location\""),
+                    &mut self.errors,
+                    spanned(&tokens, format!("scopes are separated by commas: write {}", listed.join(", "))),
                 );
-                skip_to_comma(input)?;
-                continue;
             }
-            if !input.is_empty() {
-                input.parse::<Token![,]>()?;
+            _ => push(
+                &mut self.errors,
+                spanned(&tokens, "expected a scope string such as \"location\" or `key = value`"),
+            ),
+        }
+    }
+
+    /// The value of `key = value`, or `None` with the error recorded at the value.
+    fn value<T: Parse>(&mut self, value: &[TokenTree], what: &str) -> Option<T> {
+        let stream: TokenStream = value.iter().cloned().collect();
+        match syn::parse2::<T>(stream) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                let hint = match value {
+                    [TokenTree::Ident(i)] if what.starts_with("a string") => {
+                        format!("expected {what}: write \"{i}\" with quotes")
+                    }
+                    _ => format!("expected {what}"),
+                };
+                push(&mut self.errors, spanned(value, hint));
+                None
             }
         }
-        Ok(args)
     }
-}
 
-fn unknown<'a>(id: &str, known: impl Iterator<Item = &'a str>, file: Option<&str>) -> String {
-    let known: Vec<&str> = known.collect();
-    let custom = match file {
-        Some(path) => format!("; a custom scope must be declared under [custom_scopes] in {path}"),
-        None => "; custom scopes need a privacy.toml that declares them".to_owned(),
-    };
-    match closest(id, known.iter().copied()) {
-        Some(s) => format!("unknown privacy scope \"{id}\"; did you mean \"{s}\"?"),
-        None => format!("unknown privacy scope \"{id}\"; the known scopes are: {}{custom}", known.join(", ")),
-    }
-}
-
-fn not_declared(id: &str, file: &GuidelinesFile, path: &str) -> String {
-    let place = match file.newest_version_line() {
-        Some(line) => {
-            format!("to the [versions.scopes] table of the newest version (published_at on line {line}) of {path}")
-        }
-        None => format!("to a [[versions]] entry of {path}"),
-    };
-    format!(
-        "scope \"{id}\" is not declared by any version of the guidelines, so calls would fail with errno 112 \
-         (api scope is not declared in the privacy agreement); add `{id} = \"<why you collect it>\"` {place}"
-    )
-}
-
-fn parse_or_record<T: Parse>(input: ParseStream<'_>, errors: &mut Option<syn::Error>, what: &str) -> syn::Result<T> {
-    input.parse::<T>().map_err(|e| {
-        let e = syn::Error::new(e.span(), format!("expected {what}"));
-        push(errors, e.clone());
-        e
-    })
-}
-
-fn skip_to_comma(input: ParseStream<'_>) -> syn::Result<()> {
-    while !input.is_empty() && !input.peek(Token![,]) {
-        input.parse::<proc_macro2::TokenTree>()?;
-    }
-    Ok(())
-}
-
-impl Args {
     fn key_seen(&self, name: &str) -> bool {
         match name {
             "api" => self.api.is_some(),
@@ -143,17 +149,17 @@ impl Args {
         }
     }
 
-    fn check_scope(&mut self, lit: &LitStr, seen: &mut Vec<String>) {
+    fn scope(&mut self, lit: LitStr) {
         let id = lit.value();
-        if seen.contains(&id) {
+        if self.scopes.iter().any(|s| s.value() == id) {
             push(&mut self.errors, syn::Error::new(lit.span(), format!("scope \"{id}\" is listed twice")));
             return;
         }
-        seen.push(id);
+        self.scopes.push(lit);
     }
 
-    /// Checks every scope against the catalog and, when there is one, the guidelines file.
-    /// Returns the custom scopes (declared by the file).
+    /// Checks every scope against the catalog and, when there is one, the guidelines file, whose
+    /// newest version decides (as it does at start-up). Returns the custom scopes.
     pub fn validate_scopes(&mut self, file: Option<(&GuidelinesFile, &str)>) -> Vec<LitStr> {
         let mut custom = Vec::new();
         for lit in self.scopes.clone() {
@@ -166,7 +172,7 @@ impl Args {
                     if !builtin {
                         custom.push(lit.clone());
                     }
-                    (!f.declares(&id)).then(|| not_declared(&id, f, path))
+                    (!f.newest_declares(&id)).then(|| not_declared(&id, f, path))
                 }
                 Some((f, path)) => Some(unknown(&id, f.known_ids(), Some(path))),
             };
@@ -193,4 +199,38 @@ impl Args {
     pub fn push_error(&mut self, e: syn::Error) {
         push(&mut self.errors, e);
     }
+}
+
+fn unknown<'a>(id: &str, known: impl Iterator<Item = &'a str>, file: Option<&str>) -> String {
+    let known: Vec<&str> = known.collect();
+    let custom = match file {
+        Some(path) => format!("; a custom scope must be declared under [custom_scopes] in {path}"),
+        None => "; custom scopes need a privacy.toml that declares them".to_owned(),
+    };
+    match closest(id, known.iter().copied()) {
+        Some(s) => format!("unknown privacy scope \"{id}\"; did you mean \"{s}\"?"),
+        None => format!("unknown privacy scope \"{id}\"; the known scopes are: {}{custom}", known.join(", ")),
+    }
+}
+
+fn not_declared(id: &str, file: &GuidelinesFile, path: &str) -> String {
+    if let Some((number, version)) = file.dropped_by(id) {
+        return format!(
+            "scope \"{id}\" was dropped by version {number} of the guidelines (published_at on line {} of {path}): \
+             the newest version does not declare it, so once it is in effect calls fail with errno 112 \
+             (api scope is not declared in the privacy agreement); declare it again in the newest version's \
+             [versions.scopes] or remove it here",
+            version.line
+        );
+    }
+    let place = match file.newest_version_line() {
+        Some(line) => {
+            format!("to the [versions.scopes] table of the newest version (published_at on line {line}) of {path}")
+        }
+        None => format!("to a [[versions]] entry of {path}"),
+    };
+    format!(
+        "scope \"{id}\" is not declared by the guidelines, so calls would fail with errno 112 \
+         (api scope is not declared in the privacy agreement); add `{id} = \"<why you collect it>\"` {place}"
+    )
 }

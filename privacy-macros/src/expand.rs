@@ -1,76 +1,116 @@
-//! Emitting the guarded function: the signature as written, a check before the body, and a
-//! registry entry.
+//! Emitting the guarded function: the signature as written, the check spliced in front of the
+//! body's own statements, and a registry entry.
+//!
+//! Whatever goes wrong, the function is emitted: with a problem in the arguments or the
+//! signature, as written (less `#[subject]`) next to the errors; with a body that does not parse,
+//! with the body's tokens untouched, so the compiler reports the body's own error and every call
+//! site (and the IDE) still finds the function.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
+use syn::{Attribute, Block, Expr, FnArg, Ident, Pat, ReturnType, Signature, Stmt, Type, Visibility};
 
 use crate::args::Args;
 use crate::config;
 
-pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let mut args: Args = syn::parse2(args)?;
+/// A function as written: the body is parsed when it can be, and kept as tokens when not.
+struct MaybeFn {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    sig: Signature,
+    /// The body's braces, for their span.
+    brace: Group,
+    /// The body's inner attributes and statements, if they parse.
+    body: Option<(Vec<Attribute>, Vec<Stmt>)>,
+}
+
+/// What the item turned out to be.
+enum Item {
+    Fn(Box<MaybeFn>),
+    /// A signature without a body (a trait's declaration).
+    Declaration,
+    /// Anything else, with the span to point at.
+    Other(Span),
+}
+
+fn parse_item(input: ParseStream<'_>) -> syn::Result<Item> {
+    let attrs = input.call(Attribute::parse_outer)?;
+    let vis: Visibility = input.parse()?;
+    let fork = input.fork();
+    let Ok(sig) = input.parse::<Signature>() else {
+        let span = match fork.parse::<syn::Item>() {
+            Ok(item) => item_keyword_span(&item),
+            Err(_) => fork.span(),
+        };
+        input.parse::<TokenStream>()?;
+        return Ok(Item::Other(span));
+    };
+    if input.peek(syn::Token![;]) {
+        input.parse::<TokenStream>()?;
+        return Ok(Item::Declaration);
+    }
+    let brace: Group = match input.parse::<TokenTree>()? {
+        TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => g,
+        other => {
+            input.parse::<TokenStream>()?;
+            return Ok(Item::Other(other.span()));
+        }
+    };
+    let body = (|content: ParseStream<'_>| {
+        let inner = content.call(Attribute::parse_inner)?;
+        let stmts = content.call(Block::parse_within)?;
+        Ok((inner, stmts))
+    })
+    .parse2(brace.stream())
+    .ok();
+    Ok(Item::Fn(Box::new(MaybeFn { attrs, vis, sig, brace, body })))
+}
+
+impl MaybeFn {
+    /// The function with `body` (or its own tokens when `body` is `None`) in its braces.
+    fn emit(&self, body: Option<TokenStream>) -> TokenStream {
+        let MaybeFn { attrs, vis, sig, brace, .. } = self;
+        let body = match body {
+            Some(tokens) => {
+                let mut g = Group::new(Delimiter::Brace, tokens);
+                g.set_span(brace.span());
+                g
+            }
+            None => brace.clone(),
+        };
+        quote!(#(#attrs)* #vis #sig #body)
+    }
+}
+
+pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut args = Args::parse(args);
     args.require_scopes(Span::call_site());
+
+    let mut func = match parse_item.parse2(item.clone()) {
+        Ok(Item::Fn(f)) => f,
+        Ok(Item::Declaration) => {
+            args.push_error(syn::Error::new(
+                Span::call_site(),
+                "#[privacy_scope] applies to functions and methods with a body (put it on the impl's method, not the trait's declaration)",
+            ));
+            return with_errors(args.errors, item);
+        }
+        Ok(Item::Other(span)) => {
+            args.push_error(syn::Error::new(span, "#[privacy_scope] applies to functions and methods with a body"));
+            return with_errors(args.errors, item);
+        }
+        // Not even a signature: the compiler reports the item's own syntax error.
+        Err(_) => return with_errors(args.errors, item),
+    };
+
     let krate = match &args.krate {
         Some(p) => quote!(#p),
         None => quote!(::privacy_runtime),
     };
     let private = quote!(#krate::__private);
-    let loaded = match config::load() {
-        Ok(l) => l,
-        Err(config::ConfigError(msg)) => {
-            args.push_error(syn::Error::new(Span::call_site(), msg));
-            None
-        }
-    };
-    let mut tracked = TokenStream::new();
-    let mut custom = Vec::new();
-    match &loaded {
-        Some(l) => {
-            let (display, absolute) = (&l.display, &l.absolute);
-            // Recompiles this crate whenever the file changes (once per crate is enough).
-            if config::first_use_in_crate(absolute) {
-                tracked = quote!(
-                    const _: &[u8] = #private::include_bytes!(#absolute);
-                );
-            }
-            match &l.file {
-                Ok(file) => custom = args.validate_scopes(Some((file, display))),
-                Err(e) => args.push_error(syn::Error::new(
-                    Span::call_site(),
-                    format!("{}:{}:{}: {}", display, e.line, e.column, e.message),
-                )),
-            }
-        }
-        None => custom = args.validate_scopes(None),
-    }
-    let env_name = config::ENV;
-    // Recompiles this crate whenever the variable that names the file changes.
-    if config::first_use_in_crate(env_name) {
-        tracked = quote!(#tracked const _: #private::Option<&str> = #private::option_env!(#env_name););
-    }
-
-    let mut func: ItemFn = match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(syn::Item::Fn(f)) => f,
-        Ok(other) => {
-            let e = syn::Error::new(
-                item_keyword_span(&other),
-                "#[privacy_scope] applies to functions and methods with a body",
-            );
-            args.push_error(e);
-            return Err(args.errors.unwrap_or_else(|| syn::Error::new(Span::call_site(), "invalid item")));
-        }
-        Err(_) => {
-            // A trait method without a body, or something that is not an item at all.
-            let e = syn::Error::new(
-                Span::call_site(),
-                "#[privacy_scope] applies to functions and methods with a body (put it on the impl's method, not the trait's declaration)",
-            );
-            args.push_error(e);
-            return Err(args.errors.unwrap_or_else(|| syn::Error::new(Span::call_site(), "invalid item")));
-        }
-    };
+    let (tracked, custom) = check_against_file(&mut args, &private);
 
     if let Some(c) = &func.sig.constness {
         args.push_error(syn::Error::new(
@@ -79,61 +119,66 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         ));
     }
     let ret_span = check_return(&func.sig, &mut args);
-
     let stacked = func.attrs.iter().any(|a| a.path().segments.last().is_some_and(|s| s.ident == "privacy_scope"));
-    let subject = take_subject(&mut func, stacked, &mut args);
-    let forwarded = if args.degrade.is_some() { forwarded_args(&func, &mut args) } else { Vec::new() };
+    let subject = take_subject(&mut func.sig, stacked, &mut args);
+    let forwarded = if args.degrade.is_some() { forwarded_args(&func.sig, &mut args) } else { Vec::new() };
 
     if let Some(e) = args.errors.take() {
-        // The function as written (less `#[subject]`), so its callers do not report errors of
-        // their own.
+        // The function as written (less `#[subject]`), so its callers report nothing of their own.
         let e = e.into_compile_error();
-        return Ok(quote!(#e #func));
+        let f = func.emit(None);
+        return quote!(#e #f);
     }
+    let Some((inner, mut stmts)) = func.body.take() else {
+        // The body does not parse: left to the compiler, which reports where.
+        return func.emit(None);
+    };
 
+    // Numbered: stacked attributes put their entries in the same block.
+    static SITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let site = Ident::new(&format!("__PRIVACY_SITE_{n}"), Span::mixed_site());
     let fn_name = &func.sig.ident;
     let api = match &args.api {
-        Some(lit) => quote!(#lit),
-        None => {
-            let s = fn_name.to_string();
-            quote!(#s)
-        }
+        Some(lit) => lit.to_token_stream(),
+        None => fn_name.to_string().to_token_stream(),
     };
     let scopes = &args.scopes;
-    let builtin: Vec<&syn::LitStr> = scopes.iter().filter(|l| !custom.iter().any(|c| c.value() == l.value())).collect();
-    let is_async = func.sig.asyncness.is_some();
+    let builtin = scopes.iter().filter(|l| !custom.iter().any(|c| c.value() == l.value()));
+    // A boxed `async move` block (an `#[async_trait]` method seen after async-trait rewrote it)
+    // is checked inside the block, where it can await.
+    let boxed_async = func.sig.asyncness.is_none() && boxed_async_block(&mut stmts).is_some();
+    let is_async = func.sig.asyncness.is_some() || boxed_async;
     let subject_expr = match &subject {
         Some(ident) => quote_spanned!(ident.span()=> #private::Some(#private::subject_of(&#ident))),
         None => quote!(#private::AMBIENT),
     };
-    let site = Ident::new("__PRIVACY_SITE", Span::mixed_site());
     // Spanned at the return type, so "this type cannot carry a refusal" points there.
     let err = Ident::new("__privacy_error", ret_span);
     let refuse = respan(quote!(#private::refuse(#err)), ret_span);
-    let linkme_path = quote!(#private::linkme);
+    let site_ref = quote!(&#site, #subject_expr);
 
     let check = match &args.degrade {
         None if is_async => quote! {
-            if let #private::Err(#err) = #private::check_async(&#site, #subject_expr).await {
+            if let #private::Err(#err) = #private::check_async(#site_ref).await {
                 return #refuse;
             }
         },
         None => quote! {
-            if let #private::Err(#err) = #private::check(&#site, #subject_expr) {
+            if let #private::Err(#err) = #private::check(#site_ref) {
                 return #refuse;
             }
         },
         Some(path) => {
-            let has_self = func.sig.receiver().is_some();
-            let call = if has_self {
+            let call = if func.sig.receiver().is_some() {
                 quote_spanned!(path.span()=> Self::#path(self, #(#forwarded),*))
             } else {
                 quote_spanned!(path.span()=> #path(#(#forwarded),*))
             };
             let (call, check) = if is_async {
-                (quote!(#call.await), quote!(#private::check_or_degrade_async(&#site, #subject_expr).await))
+                (quote!(#call.await), quote!(#private::check_or_degrade_async(#site_ref).await))
             } else {
-                (call, quote!(#private::check_or_degrade(&#site, #subject_expr)))
+                (call, quote!(#private::check_or_degrade(#site_ref)))
             };
             quote! {
                 match #check {
@@ -144,29 +189,116 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             }
         }
     };
-
-    let block = &func.block;
-    let new_block = quote! {{
-        {
-            #[#linkme_path::distributed_slice(#private::PRIVACY_APIS)]
-            #[linkme(crate = #linkme_path)]
-            static #site: #private::CallSite = #private::CallSite::new(
-                #api,
-                &[#(#builtin),*],
-                &[#(#custom),*],
-                &[#(#scopes),*],
-                #private::module_path!(),
-                #private::file!(),
-                #private::line!(),
-                #is_async,
-            );
-            #tracked
-            #check
+    let linkme = quote!(#private::linkme);
+    let guard = quote! {
+        #[#linkme::distributed_slice(#private::PRIVACY_APIS)]
+        #[linkme(crate = #linkme)]
+        static #site: #private::CallSite = #private::CallSite::new(
+            #api,
+            &[#(#builtin),*],
+            &[#(#custom),*],
+            &[#(#scopes),*],
+            #private::module_path!(),
+            #private::file!(),
+            #private::line!(),
+            #is_async,
+        );
+        #tracked
+        #check
+    };
+    // The check and the body's statements in one block: no block nested in a block, so nothing
+    // for `unused_braces` to warn about in the user's code.
+    let body = match boxed_async_block(&mut stmts).filter(|_| boxed_async) {
+        Some(block) => {
+            let own = std::mem::take(&mut block.stmts);
+            block.stmts = vec![Stmt::Expr(Expr::Verbatim(quote!(#guard #(#own)*)), None)];
+            quote!(#(#inner)* #(#stmts)*)
         }
-        #block
-    }};
-    func.block = syn::parse2(new_block)?;
-    Ok(quote!(#func))
+        None => quote!(#(#inner)* #guard #(#stmts)*),
+    };
+    func.emit(Some(body))
+}
+
+/// Checks the scopes against the guidelines file (or the catalog). Returns the tokens that make
+/// the crate rebuild when the file changes, and the custom scopes.
+fn check_against_file(args: &mut Args, private: &TokenStream) -> (TokenStream, Vec<syn::LitStr>) {
+    let loaded = match config::load() {
+        Ok(l) => l,
+        Err(config::ConfigError(msg)) => {
+            args.push_error(syn::Error::new(Span::call_site(), msg));
+            None
+        }
+    };
+    let mut tracked = TokenStream::new();
+    let custom = match &loaded {
+        Some(l) => {
+            let (display, absolute) = (&l.display, &l.absolute);
+            // Recompiles this crate whenever the file changes (once per crate is enough).
+            if config::first_use_in_crate(absolute) {
+                tracked = quote!(const _: &[u8] = #private::include_bytes!(#absolute););
+            }
+            match &l.file {
+                Ok(file) => args.validate_scopes(Some((file, display))),
+                Err(e) => {
+                    args.push_error(syn::Error::new(
+                        Span::call_site(),
+                        format!("{}:{}:{}: {}", display, e.line, e.column, e.message),
+                    ));
+                    Vec::new()
+                }
+            }
+        }
+        None => args.validate_scopes(None),
+    };
+    let env_name = config::ENV;
+    // Recompiles this crate whenever the variable that names the file changes.
+    if config::first_use_in_crate(env_name) {
+        tracked = quote!(#tracked const _: #private::Option<&str> = #private::option_env!(#env_name););
+    }
+    (tracked, custom)
+}
+
+/// `errors` (if any) followed by the item exactly as written.
+fn with_errors(errors: Option<syn::Error>, item: TokenStream) -> TokenStream {
+    let e = errors.map(syn::Error::into_compile_error);
+    quote!(#e #item)
+}
+
+/// The block to check in, when the body's last statement is `Box::pin(async move { … })`, the
+/// body that `#[async_trait]` gives a method: inside the `async move`, the block that async-trait
+/// made of the method's own body (`let __ret: T = { … };`), which runs after the parameters are
+/// moved into the future; or, without it, the `async move` block itself.
+fn boxed_async_block(stmts: &mut [Stmt]) -> Option<&mut Block> {
+    let Some(Stmt::Expr(Expr::Call(call), None)) = stmts.last_mut() else { return None };
+    let Expr::Path(f) = &*call.func else { return None };
+    let mut segments = f.path.segments.iter().rev();
+    let is_box_pin =
+        segments.next().is_some_and(|s| s.ident == "pin") && segments.next().is_some_and(|s| s.ident == "Box");
+    if !is_box_pin || call.args.len() != 1 {
+        return None;
+    }
+    let Some(Expr::Async(a)) = call.args.first_mut() else { return None };
+    let own = a.block.stmts.iter().position(|s| match s {
+        Stmt::Local(l) => {
+            let named_ret = match &l.pat {
+                Pat::Type(t) => matches!(&*t.pat, Pat::Ident(i) if i.ident == "__ret"),
+                Pat::Ident(i) => i.ident == "__ret",
+                _ => false,
+            };
+            named_ret && l.init.as_ref().is_some_and(|i| matches!(&*i.expr, Expr::Block(_)))
+        }
+        _ => false,
+    });
+    match own {
+        Some(i) => match &mut a.block.stmts[i] {
+            Stmt::Local(syn::Local { init: Some(init), .. }) => match &mut *init.expr {
+                Expr::Block(b) => Some(&mut b.block),
+                _ => None,
+            },
+            _ => None,
+        },
+        None => Some(&mut a.block),
+    }
 }
 
 /// `tokens` with every span set to `span`, so a type error in generated code points at the
@@ -175,10 +307,10 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tt| {
-            if let proc_macro2::TokenTree::Group(g) = &tt {
-                let mut ng = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+            if let TokenTree::Group(g) = &tt {
+                let mut ng = Group::new(g.delimiter(), respan(g.stream(), span));
                 ng.set_span(span);
-                tt = proc_macro2::TokenTree::Group(ng);
+                tt = TokenTree::Group(ng);
             } else {
                 tt.set_span(span);
             }
@@ -203,7 +335,7 @@ fn item_keyword_span(item: &syn::Item) -> Span {
 
 /// The span the refusal's type errors point at; records an error for return types that cannot
 /// be a `Result`.
-fn check_return(sig: &syn::Signature, args: &mut Args) -> Span {
+fn check_return(sig: &Signature, args: &mut Args) -> Span {
     match &sig.output {
         ReturnType::Default => {
             args.push_error(syn::Error::new(
@@ -213,8 +345,7 @@ fn check_return(sig: &syn::Signature, args: &mut Args) -> Span {
             Span::call_site()
         }
         ReturnType::Type(_, ty) => {
-            let ok = matches!(**ty, Type::Path(_));
-            if !ok {
+            if !matches!(**ty, Type::Path(_)) {
                 args.push_error(syn::Error::new_spanned(
                     ty,
                     "a #[privacy_scope] function must return `Result<T, E>` with `E: From<PrivacyError>`; this return type is not a `Result`",
@@ -227,9 +358,9 @@ fn check_return(sig: &syn::Signature, args: &mut Args) -> Span {
 
 /// Finds the `#[subject]` parameter and removes the attribute (unless another
 /// `#[privacy_scope]` below still needs to see it).
-fn take_subject(func: &mut ItemFn, keep_attr: bool, args: &mut Args) -> Option<Ident> {
+fn take_subject(sig: &mut Signature, keep_attr: bool, args: &mut Args) -> Option<Ident> {
     let mut found: Option<Ident> = None;
-    for input in &mut func.sig.inputs {
+    for input in &mut sig.inputs {
         let (attrs, pat) = match input {
             FnArg::Typed(t) => (&mut t.attrs, Some(&*t.pat)),
             FnArg::Receiver(r) => (&mut r.attrs, None),
@@ -255,9 +386,9 @@ fn take_subject(func: &mut ItemFn, keep_attr: bool, args: &mut Args) -> Option<I
 }
 
 /// The argument names forwarded to a `degrade` fallback.
-fn forwarded_args(func: &ItemFn, args: &mut Args) -> Vec<Ident> {
+fn forwarded_args(sig: &Signature, args: &mut Args) -> Vec<Ident> {
     let mut out = Vec::new();
-    for input in &func.sig.inputs {
+    for input in &sig.inputs {
         if let FnArg::Typed(t) = input {
             match &*t.pat {
                 Pat::Ident(p) => out.push(p.ident.clone()),
@@ -271,17 +402,17 @@ fn forwarded_args(func: &ItemFn, args: &mut Args) -> Vec<Ident> {
     out
 }
 
-/// `guidelines!()` and `guidelines!(crate = path)`.
+/// `guidelines!()` and `guidelines!(crate = path)`: the guidelines file, checked, as constants.
 pub fn guidelines(input: TokenStream) -> syn::Result<TokenStream> {
     let krate = if input.is_empty() {
         quote!(::privacy_runtime)
     } else {
-        let parser = |stream: syn::parse::ParseStream<'_>| {
+        let parser = |stream: ParseStream<'_>| {
             stream.parse::<syn::Token![crate]>()?;
             stream.parse::<syn::Token![=]>()?;
             stream.parse::<syn::Path>()
         };
-        let path = syn::parse::Parser::parse2(parser, input)?;
+        let path = parser.parse2(input)?;
         quote!(#path)
     };
     let loaded = config::load().map_err(|config::ConfigError(msg)| syn::Error::new(Span::call_site(), msg))?;
@@ -290,18 +421,62 @@ pub fn guidelines(input: TokenStream) -> syn::Result<TokenStream> {
         return Err(syn::Error::new(
             Span::call_site(),
             format!(
-                "no guidelines file: create {root}/privacy.toml (its format is in the privacy-runtime README), \
+                "no guidelines file: create {root}/privacy.toml (its format is in the privacy-runtime docs), \
                  name another in [package.metadata.privacy-runtime] guidelines, or build Guidelines with Guidelines::builder"
             ),
         ));
     };
     let (display, absolute) = (&loaded.display, &loaded.absolute);
-    if let Err(e) = &loaded.file {
-        return Err(syn::Error::new(Span::call_site(), format!("{}:{}:{}: {}", display, e.line, e.column, e.message)));
-    }
+    let file = match &loaded.file {
+        Ok(f) => f,
+        Err(e) => {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                format!("{}:{}:{}: {}", display, e.line, e.column, e.message),
+            ));
+        }
+    };
+    let private = quote!(#krate::__private);
+    let some = |v: Option<&String>| match v {
+        Some(s) => quote!(#private::Some(#s)),
+        None => quote!(#private::None),
+    };
+    let (url, text) = match &file.contract {
+        Some(privacy_spec::file::FileContract::Url(u)) => (some(Some(u)), some(None)),
+        Some(privacy_spec::file::FileContract::Text(t)) => (some(None), some(Some(t))),
+        None => (some(None), some(None)),
+    };
+    let name = &file.contract_name;
+    let buttons = &file.agree_buttons;
+    let delay = match file.effect_delay_seconds {
+        Some(s) => quote!(#private::Some(#s)),
+        None => quote!(#private::None),
+    };
+    let banned = file.banned;
+    let custom = file.custom_scopes.iter().map(|c| {
+        let (id, zh, en, d) = (&c.id, &c.name_zh, &c.name_en, &c.description);
+        quote!([#id, #zh, #en, #d])
+    });
+    let versions = file.versions.iter().map(|v| {
+        let at = v.published_at_millis;
+        let scopes = v.scopes.iter().map(|(id, purpose)| quote!((#id, #purpose)));
+        quote!((#at, &[#(#scopes),*]))
+    });
     let env_name = config::ENV;
     Ok(quote! {{
-        const _: #krate::__private::Option<&str> = #krate::__private::option_env!(#env_name);
-        #krate::Guidelines::from_toml(#display, #krate::__private::include_str!(#absolute))
+        // Rebuilds when the file, or the variable that names it, changes.
+        const _: &[u8] = #private::include_bytes!(#absolute);
+        const _: #private::Option<&str> = #private::option_env!(#env_name);
+        static GUIDELINES: #private::Compiled = #private::Compiled {
+            contract_name: #name,
+            contract_url: #url,
+            contract_text: #text,
+            agree_buttons: &[#(#buttons),*],
+            effect_delay_seconds: #delay,
+            banned: #banned,
+            custom_scopes: &[#(#custom),*],
+            versions: &[#(#versions),*],
+        };
+        #krate::Guidelines::__from_compiled(&GUIDELINES)
     }})
 }

@@ -357,7 +357,7 @@ use proc_macro::TokenStream;
 /// described in the `privacy-runtime` documentation.
 #[proc_macro_attribute]
 pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::privacy_scope(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    expand::privacy_scope(args.into(), item.into()).into()
 }
 
 /// The crate's guidelines file, compiled into the binary: the same `privacy.toml` that

@@ -29,24 +29,45 @@ impl Timestamp {
         self.0
     }
 
-    /// A UTC calendar time. Out-of-range fields are not checked; use [`Timestamp::parse`] for
-    /// input from people.
+    /// A UTC calendar time, for times written in code.
     ///
     /// ```
     /// use privacy_runtime::Timestamp;
     /// let t = Timestamp::utc(2023, 7, 12, 9, 30, 0);
     /// assert_eq!(t.to_string(), "2023-07-12T09:30:00Z");
     /// ```
-    pub const fn utc(year: i64, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> Timestamp {
-        let days = privacy_spec::time::days_from_civil(year, month, day);
-        let secs = days * 86_400 + (hour as i64) * 3600 + (min as i64) * 60 + sec as i64;
-        Timestamp(secs * 1000)
+    ///
+    /// # Panics
+    ///
+    /// If a field is out of range (month 13, February 30, year 300000000): like a literal that
+    /// does not fit its type, that is a mistake in the code. Input from people goes through
+    /// [`Timestamp::try_utc`] or [`Timestamp::parse`], which return an error instead.
+    #[track_caller]
+    pub fn utc(year: i64, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> Timestamp {
+        match Timestamp::try_utc(year, month, day, hour, min, sec) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A UTC calendar time, or an error naming it if a field is out of range.
+    pub fn try_utc(
+        year: i64,
+        month: u32,
+        day: u32,
+        hour: u32,
+        min: u32,
+        sec: u32,
+    ) -> Result<Timestamp, TimestampError> {
+        privacy_spec::time::civil_millis(year, month, day, hour, min, sec)
+            .map(Timestamp)
+            .ok_or_else(|| TimestampError(format!("{year:04}-{month:02}-{day:02}T{hour:02}:{min:02}:{sec:02}Z")))
     }
 
     /// Parses RFC 3339 (`2023-07-11T08:00:00Z`, `2023-07-11T16:00:00+08:00`, fractional seconds
     /// allowed) or a bare date (`2023-07-11`, midnight UTC).
     pub fn parse(s: &str) -> Result<Timestamp, TimestampError> {
-        privacy_spec::time::parse_rfc3339_millis(s.trim()).map(Timestamp).ok_or_else(|| TimestampError(s.to_owned()))
+        privacy_spec::time::parse_millis(s.trim()).map(Timestamp).ok_or_else(|| TimestampError(s.to_owned()))
     }
 
     /// This time plus `d`, saturating.
@@ -67,29 +88,9 @@ impl Timestamp {
 #[error("`{0}` is not a time; write RFC 3339 such as `2023-07-11T08:00:00Z` or a date such as `2023-07-11`")]
 pub struct TimestampError(String);
 
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (days, ms) = (self.0.div_euclid(86_400_000), self.0.rem_euclid(86_400_000));
-        let (y, m, d) = civil_from_days(days);
-        let s = ms / 1000;
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)?;
-        if ms % 1000 != 0 {
-            write!(f, ".{:03}", ms % 1000)?;
-        }
-        f.write_str("Z")
+        privacy_spec::time::write_millis(f, self.0)
     }
 }
 
@@ -337,6 +338,9 @@ mod tests {
         for s in ["2023-13-01", "2023-02-30", "2023-07-11T25:00:00Z", "yesterday", "2023-07-11T08:00"] {
             assert!(Timestamp::parse(s).is_err(), "{s}");
         }
+        assert!(Timestamp::try_utc(2023, 2, 29, 0, 0, 0).is_err());
+        assert!(Timestamp::try_utc(300_000_000, 1, 1, 0, 0, 0).is_err());
+        assert_eq!(Timestamp::from_unix_millis(i64::MAX).to_string(), format!("unix-ms:{}", i64::MAX));
     }
 
     #[cfg(feature = "test-util")]

@@ -15,6 +15,9 @@ use crate::scope::{BUILTIN_COUNT, MAX_SCOPES, Scope, ScopeSet, UnknownScopeError
 /// The platform's delay between publishing a declaration and its taking effect.
 pub const DEFAULT_EFFECT_DELAY: Duration = Duration::from_secs(5 * 60);
 
+/// The longest effect delay guidelines can have: 366 days.
+pub const MAX_EFFECT_DELAY: Duration = Duration::from_secs(privacy_spec::rules::MAX_EFFECT_DELAY_SECONDS);
+
 /// Where the privacy contract is read: the page `openPrivacyContract` opens.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -233,12 +236,27 @@ pub enum GuidelinesError {
     )]
     BadCustomScopeId(String),
     /// More custom scopes than a scope set holds.
-    #[error("{0} custom scopes are more than the {max} supported", max = MAX_SCOPES - BUILTIN_COUNT)]
+    #[error("{0} custom scopes are more than the {max} supported; merge some of them", max = MAX_SCOPES - BUILTIN_COUNT)]
     TooManyCustomScopes(usize),
+    /// An effect delay longer than [`MAX_EFFECT_DELAY`].
+    #[error("an effect delay of {0:?} is longer than the {max} days allowed; the platform's is 5 minutes", max = MAX_EFFECT_DELAY.as_secs() / 86_400)]
+    EffectDelayTooLong(Duration),
+    /// A publish time outside the years 1 to 9997.
+    #[error("guideline version {version} is published at {published_at}, outside the years 1 to 9997")]
+    PublishedOutOfRange {
+        /// The version's number.
+        version: u32,
+        /// Its publish time.
+        published_at: Timestamp,
+    },
+    /// An agree-button id that is empty, too long, or registered twice.
+    #[error("{0}")]
+    BadAgreeButton(String),
     /// The contract has no name.
     #[error("the privacy contract needs a name such as 《示例小程序隐私保护指引》")]
     MissingContractName,
     /// The guidelines file could not be read.
+    #[cfg(feature = "toml")]
     #[error("{path}: {source}")]
     File {
         /// The file.
@@ -263,16 +281,19 @@ impl Guidelines {
         }
     }
 
-    /// Guidelines from the text of a `privacy.toml` (its format is in the README); `path` names the
-    /// file in errors. Usually reached through [`guidelines!`](crate::guidelines!), which compiles
-    /// the file that `#[privacy_scope]` checked into the binary.
+    /// Guidelines from the text of a `privacy.toml` read at run time (its format is in the
+    /// README); `path` names the file in errors. Most programs use
+    /// [`guidelines!`](crate::guidelines!) instead, which builds the guidelines from the file that
+    /// `#[privacy_scope]` checked, while compiling. Needs the `toml` feature.
+    #[cfg(feature = "toml")]
     pub fn from_toml(path: &str, text: &str) -> Result<Guidelines, GuidelinesError> {
         let file = privacy_spec::GuidelinesFile::parse(text)
             .map_err(|source| GuidelinesError::File { path: path.to_owned(), source })?;
         Self::from_file(&file)
     }
 
-    /// Guidelines from a parsed guidelines file.
+    /// Guidelines from a parsed guidelines file. Needs the `toml` feature.
+    #[cfg(feature = "toml")]
     pub fn from_file(file: &privacy_spec::GuidelinesFile) -> Result<Guidelines, GuidelinesError> {
         let mut b = Guidelines::builder(file.contract_name.clone()).banned(file.banned);
         b = match &file.contract {
@@ -509,22 +530,64 @@ impl GuidelinesBuilder {
 
     /// Checks and builds the guidelines.
     pub fn build(self) -> Result<Guidelines, GuidelinesError> {
-        if self.contract_name.trim().is_empty() {
+        self.check()?;
+        Ok(self.assemble())
+    }
+
+    /// Every rule of `privacy_spec::rules`, the ones the guidelines file is checked against
+    /// while compiling, plus what only code can get wrong (duplicate custom ids, unknown scopes).
+    fn check(&self) -> Result<(), GuidelinesError> {
+        use privacy_spec::rules;
+        if rules::contract_name(&self.contract_name).is_err() {
             return Err(GuidelinesError::MissingContractName);
         }
-        if self.custom.len() > MAX_SCOPES - BUILTIN_COUNT {
+        if rules::custom_scope_count(self.custom.len()).is_err() {
             return Err(GuidelinesError::TooManyCustomScopes(self.custom.len()));
         }
+        if self.effect_delay > MAX_EFFECT_DELAY {
+            return Err(GuidelinesError::EffectDelayTooLong(self.effect_delay));
+        }
+        for (i, id) in self.agree_buttons.iter().enumerate() {
+            rules::agree_button(id, self.agree_buttons[..i].iter().map(String::as_str))
+                .map_err(GuidelinesError::BadAgreeButton)?;
+        }
         for (i, c) in self.custom.iter().enumerate() {
-            let ok = c.id.starts_with(|ch: char| ch.is_ascii_lowercase())
-                && c.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !ok {
-                return Err(GuidelinesError::BadCustomScopeId(c.id.clone()));
+            if rules::custom_scope_id(&c.id).is_err() {
+                return Err(if Scope::parse_builtin(&c.id).is_ok() {
+                    GuidelinesError::DuplicateCustomScope(c.id.clone())
+                } else {
+                    GuidelinesError::BadCustomScopeId(c.id.clone())
+                });
             }
-            if Scope::parse_builtin(&c.id).is_ok() || self.custom[..i].iter().any(|o| o.id == c.id) {
+            if self.custom[..i].iter().any(|o| o.id == c.id) {
                 return Err(GuidelinesError::DuplicateCustomScope(c.id.clone()));
             }
         }
+        let mut previous: Option<Timestamp> = None;
+        for (i, (published_at, scopes)) in self.versions.iter().enumerate() {
+            let version = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            if rules::published_at_millis(published_at.unix_millis()).is_err() {
+                return Err(GuidelinesError::PublishedOutOfRange { version, published_at: *published_at });
+            }
+            if let Some(prev) = previous.filter(|p| p >= published_at) {
+                return Err(GuidelinesError::OutOfOrder { version, published_at: *published_at, previous: prev });
+            }
+            previous = Some(*published_at);
+            for (id, _) in scopes {
+                if Scope::parse_builtin(id).is_err() && !self.custom.iter().any(|c| c.id == *id) {
+                    let known = Scope::builtins()
+                        .filter_map(|s| s.builtin_info().map(|i| i.id))
+                        .chain(self.custom.iter().map(|c| c.id.as_str()));
+                    return Err(GuidelinesError::UnknownScope { version, source: UnknownScopeError::new(id, known) });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The guidelines, from a builder that [`check`](Self::check) accepts (or whose contents the
+    /// compiler checked against the same rules): nothing here can fail.
+    fn assemble(self) -> Guidelines {
         static UIDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let mut g = Guidelines {
             latest: ScopeSet::EMPTY,
@@ -537,18 +600,13 @@ impl GuidelinesBuilder {
             custom: self.custom,
             agree_buttons: self.agree_buttons,
         };
-        let mut previous: Option<Timestamp> = None;
         for (i, (published_at, scopes)) in self.versions.into_iter().enumerate() {
             let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            if let Some(prev) = previous.filter(|p| *p >= published_at) {
-                return Err(GuidelinesError::OutOfOrder { version: number, published_at, previous: prev });
-            }
-            previous = Some(published_at);
             let mut declared = ScopeSet::EMPTY;
             let mut purposes = Vec::new();
             let mut content = Vec::with_capacity(scopes.len());
             for (id, purpose) in scopes {
-                let scope = g.scope(&id).map_err(|source| GuidelinesError::UnknownScope { version: number, source })?;
+                let Ok(scope) = g.scope(&id) else { continue };
                 if declared.contains(scope) {
                     continue;
                 }
@@ -566,7 +624,62 @@ impl GuidelinesBuilder {
             g.versions.push(GuidelineVersion { id, number, published_at, declared, purposes });
         }
         g.latest = g.versions.last().map_or(ScopeSet::EMPTY, |v| v.declared);
-        Ok(g)
+        g
+    }
+}
+
+/// Guidelines as [`guidelines!`](crate::guidelines!) compiles them: the checked contents of the
+/// guidelines file, as constants. Not a public API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Compiled {
+    /// The contract's name.
+    pub contract_name: &'static str,
+    /// The contract's page.
+    pub contract_url: Option<&'static str>,
+    /// The contract's text.
+    pub contract_text: Option<&'static str>,
+    /// Agree-button ids.
+    pub agree_buttons: &'static [&'static str],
+    /// The effect delay, when the file gives one.
+    pub effect_delay_seconds: Option<u64>,
+    /// Declared "no personal data".
+    pub banned: bool,
+    /// Custom scopes: id, Chinese name, English name, description.
+    pub custom_scopes: &'static [[&'static str; 4]],
+    /// Versions, oldest first: publish time and (scope id, purpose).
+    pub versions: &'static [(i64, &'static [(&'static str, &'static str)])],
+}
+
+impl Guidelines {
+    /// The guidelines of a file the compiler checked. Not a public API: use
+    /// [`guidelines!`](crate::guidelines!).
+    #[doc(hidden)]
+    pub fn __from_compiled(c: &Compiled) -> Guidelines {
+        let mut b = Guidelines::builder(c.contract_name).banned(c.banned);
+        b.contract = match (c.contract_url, c.contract_text) {
+            (Some(u), _) => Some(ContractLocation::Url(u.to_owned())),
+            (None, Some(t)) => Some(ContractLocation::Text(t.to_owned())),
+            (None, None) => None,
+        };
+        if let Some(secs) = c.effect_delay_seconds {
+            b.effect_delay = Duration::from_secs(secs);
+        }
+        b.custom = c
+            .custom_scopes
+            .iter()
+            .map(|[id, zh, en, description]| CustomScope::new(*id, *zh, *en).description(*description))
+            .collect();
+        b.agree_buttons = c.agree_buttons.iter().map(|s| (*s).to_owned()).collect();
+        b.versions = c
+            .versions
+            .iter()
+            .map(|(at, scopes)| {
+                let scopes = scopes.iter().map(|(id, p)| ((*id).to_owned(), Some((*p).to_owned()))).collect();
+                (Timestamp::from_unix_millis(*at), scopes)
+            })
+            .collect();
+        b.assemble()
     }
 }
 

@@ -38,7 +38,7 @@ pub use gate::{
     Resolver, WaitPolicy,
 };
 pub use guidelines::{
-    ContractLocation, CustomScope, DEFAULT_EFFECT_DELAY, GuidelineVersion, Guidelines, GuidelinesBuilder,
+    ContractLocation, CustomScope, DEFAULT_EFFECT_DELAY, GuidelineVersion, MAX_EFFECT_DELAY, Guidelines, GuidelinesBuilder,
     GuidelinesError, VersionId,
 };
 pub use manifest::{Manifest, ManifestApi, ManifestScope, UndeclaredUse};

@@ -8,6 +8,7 @@ use crate::gate::Gate;
 use crate::scope::ScopeSet;
 use crate::subject::Subject;
 
+pub use crate::guidelines::Compiled;
 pub use crate::registry::{CallSite, PRIVACY_APIS};
 pub use crate::subject::{AsSubject, SubjectRef};
 pub use core::option::Option::{self, None, Some};

@@ -12,7 +12,7 @@ use privacy_spec::{BUILTIN_SCOPES, builtin_index};
 /// The number of built-in privacy types.
 pub const BUILTIN_COUNT: usize = BUILTIN_SCOPES.len();
 /// The most scopes one app can know: built-ins plus custom ones.
-pub const MAX_SCOPES: usize = 128;
+pub const MAX_SCOPES: usize = privacy_spec::rules::MAX_SCOPES;
 
 /// One privacy scope: a built-in privacy type or a custom scope of the app.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

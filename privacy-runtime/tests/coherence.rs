@@ -12,18 +12,26 @@ use privacy_runtime::*;
 mod common;
 use common::{FeedStore, GatedStore};
 
-const JULY_11: Timestamp = Timestamp::utc(2023, 7, 11, 0, 0, 0);
-const JULY_12: Timestamp = Timestamp::utc(2023, 7, 12, 0, 0, 0);
-const JULY_13: Timestamp = Timestamp::utc(2023, 7, 13, 0, 0, 0);
-const JULY_14: Timestamp = Timestamp::utc(2023, 7, 14, 0, 0, 0);
+fn july_11() -> Timestamp {
+    Timestamp::utc(2023, 7, 11, 0, 0, 0)
+}
+fn july_12() -> Timestamp {
+    Timestamp::utc(2023, 7, 12, 0, 0, 0)
+}
+fn july_13() -> Timestamp {
+    Timestamp::utc(2023, 7, 13, 0, 0, 0)
+}
+fn july_14() -> Timestamp {
+    Timestamp::utc(2023, 7, 14, 0, 0, 0)
+}
 const LOC: ScopeSet = ScopeSet::EMPTY.with(Scope::CHOSEN_LOCATION);
 const WERUN: ScopeSet = ScopeSet::EMPTY.with(Scope::WERUN);
 
 /// The seed's July case: July 11 declares the chosen location, July 13 adds WeRun.
 fn guidelines() -> Guidelines {
     Guidelines::builder("《示例小程序隐私保护指引》")
-        .version(JULY_11, ["chosen_location"])
-        .version(JULY_13, ["chosen_location", "werun"])
+        .version(july_11(), ["chosen_location"])
+        .version(july_13(), ["chosen_location", "werun"])
         .agree_button("agree-btn")
         .build()
         .unwrap()
@@ -58,7 +66,7 @@ fn allowed(gate: &Gate, scopes: ScopeSet, user: &str) -> bool {
 
 /// Two gates on one `MemoryStore`, both having let `u1` through once.
 fn two_gates() -> (Gate, Gate, ManualClock) {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let store = Arc::new(MemoryStore::new());
     let a = gate_on(Arc::clone(&store), &clock);
     let b = gate_on(store, &clock);
@@ -84,7 +92,7 @@ fn an_agreement_through_one_gate_is_seen_by_the_other_at_its_next_call() {
     for first_agrees in [true, false] {
         let (a, b, clock) = two_gates();
         // July 14: WeRun is in effect, and u1's July 11 consent does not cover it, on either gate.
-        clock.set(JULY_14);
+        clock.set(july_14());
         assert!(!allowed(&a, WERUN, "u1") && !allowed(&b, WERUN, "u1"));
         let (agreeing, other) = if first_agrees { (&a, &b) } else { (&b, &a) };
         agreeing.tap_agree_button_blocking("u1", "agree-btn").unwrap();
@@ -95,7 +103,7 @@ fn an_agreement_through_one_gate_is_seen_by_the_other_at_its_next_call() {
 
 #[test]
 fn gates_of_other_apps_on_the_same_store_are_not_disturbed() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let store = Arc::new(MemoryStore::new());
     let a = gate_on(Arc::clone(&store), &clock);
     let other = Gate::builder("another-app", guidelines()).store(store).clock(clock.clone()).build();
@@ -108,7 +116,7 @@ fn gates_of_other_apps_on_the_same_store_are_not_disturbed() {
 
 #[test]
 fn without_a_feed_a_withdrawal_reaches_the_gate_within_the_staleness_bound() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let shared = Arc::new(MemoryStore::new());
     let a = gate_on(Arc::clone(&shared), &clock);
     let b = gate_without_feed(shared, &clock, Duration::from_secs(5));
@@ -124,7 +132,7 @@ fn without_a_feed_a_withdrawal_reaches_the_gate_within_the_staleness_bound() {
 
 #[test]
 fn a_zero_bound_reads_the_store_on_every_call() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let shared = Arc::new(MemoryStore::new());
     let a = gate_on(Arc::clone(&shared), &clock);
     let b = gate_without_feed(shared, &clock, Duration::ZERO);
@@ -136,7 +144,7 @@ fn a_zero_bound_reads_the_store_on_every_call() {
 
 #[test]
 fn a_broken_feed_falls_back_to_the_bound_and_a_resync_forgets_everyone() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let shared = Arc::new(MemoryStore::new());
     let store = Arc::new(FeedStore::over(Arc::clone(&shared), true));
     let writer = gate_on(Arc::clone(&shared), &clock);
@@ -177,7 +185,7 @@ fn a_broken_feed_falls_back_to_the_bound_and_a_resync_forgets_everyone() {
 
 #[test]
 fn only_consented_users_are_kept() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let gate = gate_on(MemoryStore::new(), &clock);
     for i in 0..1000 {
         assert!(!allowed(&gate, LOC, &format!("stranger-{i}")));
@@ -191,7 +199,7 @@ fn only_consented_users_are_kept() {
 
 #[test]
 fn past_its_capacity_the_snapshot_reads_the_store_again_and_never_guesses() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let store = Arc::new(MemoryStore::new());
     let writer = gate_on(Arc::clone(&store), &clock);
     let users: Vec<String> = (0..2000).map(|i| format!("user-{i}")).collect();
@@ -222,7 +230,7 @@ fn past_its_capacity_the_snapshot_reads_the_store_again_and_never_guesses() {
 #[test]
 fn a_gate_sees_its_own_changes_without_any_feed() {
     // A store that claims a feed but delivers nothing: the gate applies its own changes itself.
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let store = Arc::new(FeedStore::over(Arc::new(MemoryStore::new()), true));
     store.deliver.store(false, Ordering::SeqCst);
     let gate = Gate::builder("wx-demo", guidelines())
@@ -241,7 +249,7 @@ fn a_gate_sees_its_own_changes_without_any_feed() {
 /// passes, however old the withdrawal shown in the snapshot.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_withdrawal_being_stored_never_ages_out() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let store = Arc::new(GatedStore::closed_without_feed());
     let gate = Gate::builder("wx-demo", guidelines())
         .store(Arc::clone(&store))
@@ -275,7 +283,7 @@ async fn a_withdrawal_being_stored_never_ages_out() {
 
 #[test]
 fn a_clock_that_goes_back_does_not_stretch_the_bound() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let shared = Arc::new(MemoryStore::new());
     let a = gate_on(Arc::clone(&shared), &clock);
     let b = gate_without_feed(shared, &clock, Duration::from_secs(1));
@@ -283,9 +291,9 @@ fn a_clock_that_goes_back_does_not_stretch_the_bound() {
     a.tap_agree_button_blocking("u2", "agree-btn").unwrap();
     assert!(allowed(&b, LOC, "u1") && allowed(&b, LOC, "u2"));
     // The wall clock steps back ten minutes, then a withdrawal is made elsewhere.
-    clock.set(JULY_12.plus(Duration::from_secs(3600)));
+    clock.set(july_12().plus(Duration::from_secs(3600)));
     assert!(allowed(&b, LOC, "u2"));
-    clock.set(JULY_12.plus(Duration::from_secs(3000)));
+    clock.set(july_12().plus(Duration::from_secs(3000)));
     a.clear_blocking("u2").unwrap();
     clock.advance(Duration::from_secs(1));
     assert!(!allowed(&b, LOC, "u2"), "an entry read 'in the future' was trusted");
@@ -297,7 +305,7 @@ fn a_clock_that_goes_back_does_not_stretch_the_bound() {
 
 #[test]
 fn the_longest_bound_builds_and_trusts() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let shared = Arc::new(MemoryStore::new());
     let a = gate_on(Arc::clone(&shared), &clock);
     let b = gate_without_feed(shared, &clock, Duration::MAX);
@@ -338,7 +346,7 @@ impl ConsentStore for DownAtSubscribe {
 
 #[test]
 fn a_feed_that_goes_down_while_subscribing_stays_down() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let gate = Gate::builder("wx-demo", guidelines())
         .store(DownAtSubscribe(Arc::new(MemoryStore::new())))
         .clock(clock.clone())

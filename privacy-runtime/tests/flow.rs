@@ -15,18 +15,26 @@ use privacy_runtime::*;
 mod common;
 use common::TokioStore;
 
-const JULY_11: Timestamp = Timestamp::utc(2023, 7, 11, 0, 0, 0);
-const JULY_12: Timestamp = Timestamp::utc(2023, 7, 12, 0, 0, 0);
-const JULY_13: Timestamp = Timestamp::utc(2023, 7, 13, 0, 0, 0);
-const JULY_14: Timestamp = Timestamp::utc(2023, 7, 14, 0, 0, 0);
+fn july_11() -> Timestamp {
+    Timestamp::utc(2023, 7, 11, 0, 0, 0)
+}
+fn july_12() -> Timestamp {
+    Timestamp::utc(2023, 7, 12, 0, 0, 0)
+}
+fn july_13() -> Timestamp {
+    Timestamp::utc(2023, 7, 13, 0, 0, 0)
+}
+fn july_14() -> Timestamp {
+    Timestamp::utc(2023, 7, 14, 0, 0, 0)
+}
 const LOC: ScopeSet = ScopeSet::EMPTY.with(Scope::CHOSEN_LOCATION);
 const RUN: ScopeSet = ScopeSet::EMPTY.with(Scope::WERUN);
 
 fn seed_guidelines() -> Guidelines {
     Guidelines::builder("《示例小程序隐私保护指引》")
         .contract_url("https://example.com/privacy")
-        .version(JULY_11, ["chosen_location"])
-        .version(JULY_13, ["chosen_location", "werun"])
+        .version(july_11(), ["chosen_location"])
+        .version(july_13(), ["chosen_location", "werun"])
         .agree_button("agree-btn")
         .agree_button("phone-agree-btn")
         .build()
@@ -144,7 +152,7 @@ where
         StoreKind::Memory => Arc::new(MemoryStore::new()),
         StoreKind::Tokio => Arc::new(TokioStore::default()),
     };
-    let env = Env { store, clock: ManualClock::new(JULY_12) };
+    let env = Env { store, clock: ManualClock::new(july_12()) };
     rt.block_on(case(env));
 }
 
@@ -215,7 +223,7 @@ async fn seed_example_july_11_12_13(env: Env) {
     assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
 
     // July 13: werun is declared; on July 14 it is in effect.
-    env.clock.set(JULY_14);
+    env.clock.set(july_14());
     assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()), "covered scope keeps working");
     assert_eq!(rec.count(), 0, "chooseLocation raised no event");
     let err = gate.check("getWeRunData", RUN, "u1").await.unwrap_err();
@@ -231,15 +239,15 @@ async fn undeclared_scope_is_112_and_a_new_declaration_waits_five_minutes(env: E
     assert_eq!(err.errno(), Some(112));
     assert_eq!(err.to_string(), "getWeRunData:fail api scope is not declared in the privacy agreement");
 
-    env.clock.set(JULY_13.plus(Duration::from_secs(4 * 60 + 59)));
+    env.clock.set(july_13().plus(Duration::from_secs(4 * 60 + 59)));
     assert_eq!(gate.check("getWeRunData", RUN, "u1").await.unwrap_err().errno(), Some(112), "4:59 after publishing");
-    env.clock.set(JULY_13.plus(Duration::from_secs(5 * 60)));
+    env.clock.set(july_13().plus(Duration::from_secs(5 * 60)));
     let err = gate.check("getWeRunData", RUN, "u1").await.unwrap_err();
     assert_ne!(err.errno(), Some(112), "5:00 after publishing the scope is declared: {err}");
 }
 
 async fn banned_app(env: Env) {
-    let g = Guidelines::builder("x").version(JULY_11, ["location"]).banned(true).build().unwrap();
+    let g = Guidelines::builder("x").version(july_11(), ["location"]).banned(true).build().unwrap();
     let gate = Gate::builder("app", g).clock(env.clock.clone()).store(Arc::clone(&env.store)).build();
     let err = gate.check("getLocation", ScopeSet::EMPTY.with(Scope::LOCATION), "u").await.unwrap_err();
     assert_eq!(err.errno(), None);
@@ -627,7 +635,7 @@ async fn a_new_version_raises_its_own_event_after_the_readme_flow(env: Env) {
     assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
     assert_eq!(gate.pending_ticket("u1"), None, "the tap settled the authorization");
 
-    env.clock.set(JULY_14);
+    env.clock.set(july_14());
     assert!(gate.check("getWeRunData", RUN, "u1").await.is_err());
     assert_eq!(rec.referrers(), ["chooseLocation", "getWeRunData"]);
 }
@@ -635,7 +643,7 @@ async fn a_new_version_raises_its_own_event_after_the_readme_flow(env: Env) {
 /// One popup at a time: a call whose scopes the open authorization does not cover waits for it,
 /// then raises its own event with its own referrer.
 async fn a_call_for_other_scopes_waits_then_raises_its_own_event(env: Env) {
-    env.clock.set(JULY_14);
+    env.clock.set(july_14());
     let gate = env.gate();
     let rec = Recorder::install(&gate);
     let g = gate.clone();
@@ -667,7 +675,7 @@ async fn an_old_agree_never_releases_a_call_its_consent_does_not_cover(env: Env)
     gate.tap_agree_button("u1", "agree-btn").await.unwrap();
     assert_eq!(location.await.unwrap(), Ok(()));
 
-    env.clock.set(JULY_14);
+    env.clock.set(july_14());
     let g = gate.clone();
     let werun = tokio::spawn(async move { g.check("getWeRunData", RUN, "u1").await });
     yield_until(|| rec.count() == 2).await;
@@ -754,8 +762,8 @@ async fn a_consent_is_bound_to_its_version_by_identity(env: Env) {
     let inserted = Guidelines::builder("《示例小程序隐私保护指引》")
         .contract_url("https://example.com/privacy")
         .version(Timestamp::utc(2023, 7, 1, 0, 0, 0), ["location"])
-        .version(JULY_11, ["chosen_location"])
-        .version(JULY_13, ["chosen_location", "werun"])
+        .version(july_11(), ["chosen_location"])
+        .version(july_13(), ["chosen_location", "werun"])
         .agree_button("agree-btn")
         .build()
         .unwrap();
@@ -764,7 +772,7 @@ async fn a_consent_is_bound_to_its_version_by_identity(env: Env) {
 
     let removed = Guidelines::builder("《示例小程序隐私保护指引》")
         .version(Timestamp::utc(2023, 7, 1, 0, 0, 0), ["chosen_location", "werun"])
-        .version(JULY_13, ["chosen_location", "werun"])
+        .version(july_13(), ["chosen_location", "werun"])
         .agree_button("agree-btn")
         .build()
         .unwrap();

@@ -32,18 +32,26 @@ use shuttle::future;
 // never a real thread blocked.
 use shuttle::sync::Mutex;
 
-const JULY_11: Timestamp = Timestamp::utc(2023, 7, 11, 0, 0, 0);
-const JULY_12: Timestamp = Timestamp::utc(2023, 7, 12, 23, 0, 0);
-const JULY_13: Timestamp = Timestamp::utc(2023, 7, 13, 0, 0, 0);
-const JULY_14: Timestamp = Timestamp::utc(2023, 7, 14, 0, 0, 0);
+fn july_11() -> Timestamp {
+    Timestamp::utc(2023, 7, 11, 0, 0, 0)
+}
+fn july_12() -> Timestamp {
+    Timestamp::utc(2023, 7, 12, 23, 0, 0)
+}
+fn july_13() -> Timestamp {
+    Timestamp::utc(2023, 7, 13, 0, 0, 0)
+}
+fn july_14() -> Timestamp {
+    Timestamp::utc(2023, 7, 14, 0, 0, 0)
+}
 const LOC: ScopeSet = ScopeSet::EMPTY.with(Scope::CHOSEN_LOCATION);
 const RUN: ScopeSet = ScopeSet::EMPTY.with(Scope::WERUN);
 const TTL: Duration = Duration::from_secs(60);
 
 fn guidelines() -> Guidelines {
     Guidelines::builder("《示例小程序隐私保护指引》")
-        .version(JULY_11, ["chosen_location"])
-        .version(JULY_13, ["chosen_location", "werun"])
+        .version(july_11(), ["chosen_location"])
+        .version(july_13(), ["chosen_location", "werun"])
         .agree_button("agree-btn")
         .build()
         .unwrap()
@@ -114,7 +122,7 @@ impl ConsentStore for LoggedStore {
 /// `true` if, after the first `k` entries of `log`, the stored consent covers `required` in the
 /// version in effect.
 fn covered_after(log: &[Entry], k: usize, g: &Guidelines, required: ScopeSet) -> bool {
-    let mut now = JULY_12;
+    let mut now = july_12();
     let mut events = Vec::new();
     for e in &log[..k] {
         match e {
@@ -157,7 +165,7 @@ struct Answers {
 
 fn scenario(answers: Answers) {
     let log: Log = Arc::default();
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let prompt = Arc::new(KeptPrompt::default());
     let store = Arc::new(LoggedStore { log: Arc::clone(&log), lose_clear_answer: answers.clear_answer_lost });
     let gate = Gate::builder("wx-demo", guidelines())
@@ -200,7 +208,7 @@ fn scenario(answers: Answers) {
     let (c, l) = (clock.clone(), Arc::clone(&log));
     let version = future::spawn(async move {
         future::yield_now().await;
-        move_clock(&c, &l, JULY_14);
+        move_clock(&c, &l, july_14());
     });
     let (rs, p) = (Arc::clone(&resolvers), Arc::clone(&prompt));
     let answer = future::spawn(async move {
@@ -236,7 +244,7 @@ fn scenario(answers: Answers) {
         version.await.unwrap();
         answer.await.unwrap();
         // Whatever is still open expires or is dismissed: every call ends.
-        let mut later = JULY_14;
+        let mut later = july_14();
         for _ in 0..20 {
             if calls.iter().all(|c| c.is_finished()) {
                 break;
@@ -303,8 +311,10 @@ fn pct_schedules_keep_the_invariant() {
 fn one_event_for_concurrent_calls_under_every_schedule() {
     shuttle::check_random(
         || {
-            let gate =
-                Gate::builder("wx-demo", guidelines()).clock(ManualClock::new(JULY_12)).authorization_ttl(TTL).build();
+            let gate = Gate::builder("wx-demo", guidelines())
+                .clock(ManualClock::new(july_12()))
+                .authorization_ttl(TTL)
+                .build();
             let events: Arc<Mutex<Vec<Resolver>>> = Arc::default();
             let kept = Arc::clone(&events);
             gate.on_need_privacy_authorization(move |r, _| kept.lock().unwrap().push(r));
@@ -390,7 +400,7 @@ fn a_clear_through_one_gate_reaches_the_other_under_every_schedule() {
                 inner: LoggedStore { log: Arc::clone(&log), lose_clear_answer: false },
                 feeds: Mutex::default(),
             });
-            let clock = ManualClock::new(JULY_12);
+            let clock = ManualClock::new(july_12());
             let gate = || {
                 Gate::builder("wx-demo", guidelines())
                     .store(Arc::clone(&store))

@@ -13,13 +13,17 @@ use privacy_runtime::*;
 mod common;
 use common::{GatedStore, TokioStore};
 
-const JULY_11: Timestamp = Timestamp::utc(2023, 7, 11, 0, 0, 0);
-const JULY_12: Timestamp = Timestamp::utc(2023, 7, 12, 0, 0, 0);
+fn july_11() -> Timestamp {
+    Timestamp::utc(2023, 7, 11, 0, 0, 0)
+}
+fn july_12() -> Timestamp {
+    Timestamp::utc(2023, 7, 12, 0, 0, 0)
+}
 const LOC: ScopeSet = ScopeSet::EMPTY.with(Scope::CHOSEN_LOCATION);
 
 fn guidelines() -> Guidelines {
     Guidelines::builder("《示例小程序隐私保护指引》")
-        .version(JULY_11, ["chosen_location"])
+        .version(july_11(), ["chosen_location"])
         .agree_button("agree-btn")
         .build()
         .unwrap()
@@ -32,7 +36,7 @@ fn gate_at(t: Timestamp) -> (Gate, ManualClock) {
 
 #[test]
 fn sync_calls_never_wait_for_a_person() {
-    let (gate, _clock) = gate_at(JULY_12);
+    let (gate, _clock) = gate_at(july_12());
     let events = Arc::new(Mutex::new(Vec::new()));
     let e2 = Arc::clone(&events);
     gate.on_need_privacy_authorization(move |resolver, event| e2.lock().unwrap().push((resolver, event)));
@@ -53,14 +57,14 @@ fn nothing_declared_needs_no_authorization() {
 
 #[test]
 fn a_sync_listener_answers_with_the_blocking_twin() {
-    let (gate, _clock) = gate_at(JULY_12);
+    let (gate, _clock) = gate_at(july_12());
     gate.on_need_privacy_authorization(|resolver, _| resolver.disagree_blocking().unwrap());
     assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().errno(), Some(104));
 }
 
 #[test]
 fn hold_length_is_configurable() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let gate = Gate::builder("wx-demo", guidelines())
         .clock(clock.clone())
         .refusal_hold(Duration::from_secs(60))
@@ -76,8 +80,8 @@ fn hold_length_is_configurable() {
 
 #[test]
 fn scoped_gates_do_not_leak_between_threads() {
-    let (a, _c1) = gate_at(JULY_12);
-    let (b, _c2) = gate_at(JULY_12);
+    let (a, _c1) = gate_at(july_12());
+    let (b, _c2) = gate_at(july_12());
     with_gate(&a, || assert_eq!(current_gate().map(|g| g.app().to_owned()), Some("wx-demo".to_owned())));
     let t = std::thread::spawn(move || with_gate(&b, || current_gate().is_some()));
     assert!(t.join().unwrap());
@@ -135,7 +139,7 @@ fn choose_location() -> Result<&'static str, PrivacyError> {
 
 #[test]
 fn a_listener_may_use_the_ambient_subject_and_scoped_gates() {
-    let (gate, _clock) = gate_at(JULY_12);
+    let (gate, _clock) = gate_at(july_12());
     let inner_gate = gate.clone();
     let seen = Arc::new(AtomicUsize::new(0));
     let s2 = Arc::clone(&seen);
@@ -180,7 +184,7 @@ fn a_resolver_dropped_under_the_apps_lock_shows_the_prompt_later_outside_it() {
         shown_under_lock: AtomicBool::new(false),
         shown: AtomicUsize::new(0),
     });
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let gate = Gate::builder("wx-demo", guidelines()).clock(clock).official_prompt(Arc::clone(&prompt)).build();
     let kept = Arc::clone(&app_lock);
     gate.on_need_privacy_authorization(move |resolver, _| kept.lock().unwrap().push(resolver));
@@ -198,7 +202,7 @@ fn a_resolver_dropped_under_the_apps_lock_shows_the_prompt_later_outside_it() {
 
 #[test]
 fn a_released_call_re_checks_its_scopes_before_it_runs() {
-    let (gate, _clock) = gate_at(JULY_12);
+    let (gate, _clock) = gate_at(july_12());
     let events = Arc::new(AtomicUsize::new(0));
     let e2 = Arc::clone(&events);
     gate.on_need_privacy_authorization(move |resolver, _| {
@@ -224,7 +228,7 @@ impl Wake for CountingWaker {
 
 #[test]
 fn a_waiter_polled_many_times_keeps_one_slot_and_leaves_none_when_dropped() {
-    let (gate, _clock) = gate_at(JULY_12);
+    let (gate, _clock) = gate_at(july_12());
     let mut call = Box::pin(gate.check("chooseLocation", LOC, "u1"));
     for _ in 0..1000 {
         let waker = Waker::from(Arc::new(CountingWaker));
@@ -237,7 +241,7 @@ fn a_waiter_polled_many_times_keeps_one_slot_and_leaves_none_when_dropped() {
 
 #[test]
 fn expired_authorizations_and_old_holds_are_pruned() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let gate = Gate::builder("wx-demo", guidelines())
         .clock(clock.clone())
         .official_prompt(ScriptedPrompt::new((0..1000).map(|_| Some(PromptAnswer::Refuse(PromptStyle::Direct)))))
@@ -268,7 +272,7 @@ fn expired_authorizations_and_old_holds_are_pruned() {
 fn two_gates_built_one_after_the_other_issue_unrelated_tickets() {
     let tickets: Vec<Ticket> = (0..2)
         .map(|_| {
-            let (gate, _clock) = gate_at(JULY_12);
+            let (gate, _clock) = gate_at(july_12());
             gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().ticket().unwrap()
         })
         .collect();
@@ -276,7 +280,7 @@ fn two_gates_built_one_after_the_other_issue_unrelated_tickets() {
     // Seeded sources repeat, for tests only.
     let seeded: Vec<Ticket> = (0..2)
         .map(|_| {
-            let gate = Gate::builder("wx-demo", guidelines()).clock(ManualClock::new(JULY_12)).ticket_seed(7).build();
+            let gate = Gate::builder("wx-demo", guidelines()).clock(ManualClock::new(july_12())).ticket_seed(7).build();
             gate.check_blocking("chooseLocation", LOC, "u1").unwrap_err().ticket().unwrap()
         })
         .collect();
@@ -291,7 +295,7 @@ fn a_clear_during_a_prompt_accept_is_ordered_after_it() {
     rt.block_on(async {
         let store = Arc::new(GatedStore::closed());
         let gate = Gate::builder("wx-demo", guidelines())
-            .clock(ManualClock::new(JULY_12))
+            .clock(ManualClock::new(july_12()))
             .store(Arc::clone(&store))
             .wait_policy(WaitPolicy::ReturnPending)
             .build();
@@ -329,7 +333,7 @@ fn a_plain_thread_reads_a_tokio_store_through_the_gates_runtime() {
 fn a_writer_abandoned_after_the_expiry_lets_its_waiting_call_end() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let clock = ManualClock::new(JULY_12);
+        let clock = ManualClock::new(july_12());
         let store = Arc::new(GatedStore::closed());
         let gate = Gate::builder("wx-demo", guidelines()).clock(clock.clone()).store(Arc::clone(&store)).build();
         let g = gate.clone();
@@ -359,7 +363,7 @@ fn a_writer_abandoned_after_the_expiry_lets_its_waiting_call_end() {
 fn a_clear_while_a_combined_action_runs_withdraws_it() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let clock = ManualClock::new(JULY_12);
+        let clock = ManualClock::new(july_12());
         let gate = Gate::builder("wx-demo", guidelines()).clock(clock.clone()).build();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let g = gate.clone();
@@ -402,7 +406,7 @@ fn a_clear_while_a_combined_action_runs_withdraws_it() {
 
 #[test]
 fn answers_after_the_expiry_are_refused_and_record_nothing() {
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let prompt = Arc::new(ScriptedPrompt::new([None]));
     let gate = Gate::builder("wx-demo", guidelines()).clock(clock.clone()).official_prompt(Arc::clone(&prompt)).build();
     let kept = Arc::new(Mutex::new(Vec::new()));
@@ -453,7 +457,7 @@ impl ConsentStore for LostAnswers {
 fn a_failed_clear_is_read_back_from_the_store() {
     let store = Arc::new(LostAnswers { inner: MemoryStore::new(), lose: AtomicBool::new(false) });
     let gate =
-        Gate::builder("wx-demo", guidelines()).clock(ManualClock::new(JULY_12)).store(Arc::clone(&store)).build();
+        Gate::builder("wx-demo", guidelines()).clock(ManualClock::new(july_12())).store(Arc::clone(&store)).build();
     gate.tap_agree_button_blocking("u1", "agree-btn").unwrap();
     assert_eq!(gate.check_blocking("chooseLocation", LOC, "u1"), Ok(()));
     store.lose.store(true, Ordering::SeqCst);
@@ -464,12 +468,12 @@ fn a_failed_clear_is_read_back_from_the_store() {
 #[test]
 fn a_combined_button_records_the_version_in_effect_when_it_was_pressed() {
     let g = Guidelines::builder("《示例小程序隐私保护指引》")
-        .version(JULY_11, ["chosen_location"])
-        .version(JULY_12.plus(Duration::from_secs(60)), ["chosen_location", "werun"])
+        .version(july_11(), ["chosen_location"])
+        .version(july_12().plus(Duration::from_secs(60)), ["chosen_location", "werun"])
         .agree_button("agree-btn")
         .build()
         .unwrap();
-    let clock = ManualClock::new(JULY_12);
+    let clock = ManualClock::new(july_12());
     let gate = Gate::builder("wx-demo", g).clock(clock.clone()).build();
     let v1 = gate.guidelines().versions()[0].id;
     // The action (a phone-number lookup, say) runs past the moment the next version takes effect.
@@ -481,7 +485,7 @@ fn a_combined_button_records_the_version_in_effect_when_it_was_pressed() {
     let history = gate.history_blocking("u1").unwrap();
     let [ConsentEvent::Agreed(record)] = &history[..] else { panic!("{history:?}") };
     assert_eq!(record.version, Some(v1), "the user saw the version of the press");
-    assert_eq!(record.at, JULY_12);
+    assert_eq!(record.at, july_12());
     let werun = ScopeSet::EMPTY.with(Scope::WERUN);
     assert!(gate.check_blocking("getWeRunData", werun, "u1").is_err(), "werun was never agreed to");
 }
@@ -490,7 +494,7 @@ fn a_combined_button_records_the_version_in_effect_when_it_was_pressed() {
 fn the_official_prompt_waits_while_an_answer_is_being_written() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let clock = ManualClock::new(JULY_12);
+        let clock = ManualClock::new(july_12());
         let store = Arc::new(GatedStore::closed());
         let prompt = Arc::new(ScriptedPrompt::new([None]));
         let gate = Gate::builder("wx-demo", guidelines())
@@ -542,7 +546,7 @@ impl Drop for SelfClearing {
 
 #[test]
 fn a_replaced_listener_is_dropped_outside_the_runtimes_lock() {
-    let (gate, _clock) = gate_at(JULY_12);
+    let (gate, _clock) = gate_at(july_12());
     gate.set_need_privacy_authorization_listener(SelfClearing(gate.clone()));
     // Replacing it drops the old one, whose Drop takes the listener lock again.
     gate.on_need_privacy_authorization(|resolver, _| {

@@ -32,8 +32,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::catalog::{BUILTIN_SCOPES, builtin_index};
+use crate::rules;
 use crate::suggest::closest;
-use crate::time::parse_rfc3339_millis;
+use crate::time::parse_millis;
 
 /// The file name looked for at the crate root.
 pub const DEFAULT_FILE: &str = "privacy.toml";
@@ -77,6 +78,13 @@ pub struct FileVersion {
     pub line: usize,
 }
 
+impl FileVersion {
+    /// `true` if this version declares `id`.
+    pub fn declares(&self, id: &str) -> bool {
+        self.scopes.iter().any(|(s, _)| s == id)
+    }
+}
+
 /// A custom scope as the file declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileCustomScope {
@@ -116,8 +124,8 @@ struct RawFile {
     contract_url: Option<String>,
     contract_text: Option<Spanned<String>>,
     #[serde(default)]
-    agree_buttons: Vec<String>,
-    effect_delay_seconds: Option<u64>,
+    agree_buttons: Vec<Spanned<String>>,
+    effect_delay_seconds: Option<Spanned<u64>>,
     #[serde(default)]
     banned: bool,
     #[serde(default)]
@@ -162,12 +170,7 @@ impl GuidelinesFile {
             at(offset, e.message().trim().to_owned())
         })?;
 
-        if raw.contract_name.get_ref().trim().is_empty() {
-            return Err(at(
-                raw.contract_name.span().start,
-                "contract_name is empty; give the contract's name, such as \"《示例小程序隐私保护指引》\"".into(),
-            ));
-        }
+        rules::contract_name(raw.contract_name.get_ref()).map_err(|m| at(raw.contract_name.span().start, m))?;
         let contract = match (raw.contract_url, raw.contract_text) {
             (Some(_), Some(t)) => {
                 return Err(at(t.span().start, "give contract_url or contract_text, not both".into()));
@@ -178,32 +181,31 @@ impl GuidelinesFile {
         };
 
         let mut custom_scopes = Vec::new();
-        for (id, c) in raw.custom_scopes {
-            let name = id.get_ref();
-            let ok = name.starts_with(|ch: char| ch.is_ascii_lowercase())
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !ok {
-                return Err(at(
-                    id.span().start,
-                    format!(
-                        "custom scope id `{name}` must be snake_case: lowercase letters, digits and `_`, starting with a letter"
-                    ),
-                ));
-            }
-            if builtin_index(name).is_some() {
-                return Err(at(
-                    id.span().start,
-                    format!(
-                        "custom scope `{name}` has the id of a built-in scope; remove it, the built-in one is already known"
-                    ),
-                ));
-            }
+        for (i, (id, c)) in raw.custom_scopes.into_iter().enumerate() {
+            let start = id.span().start;
+            rules::custom_scope_id(id.get_ref()).map_err(|m| at(start, m))?;
+            rules::custom_scope_count(i + 1).map_err(|m| at(start, m))?;
             custom_scopes.push(FileCustomScope {
                 id: id.into_inner(),
                 name_zh: c.name_zh,
                 name_en: c.name_en,
                 description: c.description,
             });
+        }
+
+        let effect_delay_seconds = match raw.effect_delay_seconds {
+            Some(d) => {
+                rules::effect_delay_seconds(*d.get_ref()).map_err(|m| at(d.span().start, m))?;
+                Some(d.into_inner())
+            }
+            None => None,
+        };
+
+        let mut agree_buttons: Vec<String> = Vec::with_capacity(raw.agree_buttons.len());
+        for b in raw.agree_buttons {
+            rules::agree_button(b.get_ref(), agree_buttons.iter().map(String::as_str))
+                .map_err(|m| at(b.span().start, m))?;
+            agree_buttons.push(b.into_inner());
         }
 
         let mut versions: Vec<FileVersion> = Vec::new();
@@ -214,9 +216,18 @@ impl GuidelinesFile {
                 toml::Value::String(s) => s.clone(),
                 _ => String::new(),
             };
-            let published_at_millis = parse_rfc3339_millis(&text_value).ok_or_else(|| {
-                at(span.start, "published_at must be a time such as 2023-07-11T08:00:00Z (with its offset) or a date such as 2023-07-11".into())
+            let published_at_millis = parse_millis(&text_value).ok_or_else(|| {
+                let missing_offset = text_value.contains(':') && parse_millis(&format!("{text_value}Z")).is_some();
+                let message = if missing_offset {
+                    format!("published_at = {text_value} has no offset; write {text_value}Z for UTC or add +08:00")
+                } else {
+                    "published_at must be a time such as 2023-07-11T08:00:00Z (with its offset) or a date such as \
+                     2023-07-11, between the years 1 and 9997"
+                        .to_owned()
+                };
+                at(span.start, message)
             })?;
+            rules::published_at_millis(published_at_millis).map_err(|m| at(span.start, m))?;
             if let Some(prev) = versions.last()
                 && prev.published_at_millis >= published_at_millis
             {
@@ -246,8 +257,8 @@ impl GuidelinesFile {
         Ok(GuidelinesFile {
             contract_name: raw.contract_name.into_inner(),
             contract,
-            agree_buttons: raw.agree_buttons,
-            effect_delay_seconds: raw.effect_delay_seconds,
+            agree_buttons,
+            effect_delay_seconds,
             banned: raw.banned,
             versions,
             custom_scopes,
@@ -256,7 +267,23 @@ impl GuidelinesFile {
 
     /// `true` if some version declares `id`.
     pub fn declares(&self, id: &str) -> bool {
-        self.versions.iter().any(|v| v.scopes.iter().any(|(s, _)| s == id))
+        self.versions.iter().any(|v| v.declares(id))
+    }
+
+    /// `true` if the newest version declares `id`: what decides whether a call can ever run once
+    /// every version is in effect, and what the runtime checks at start-up.
+    pub fn newest_declares(&self, id: &str) -> bool {
+        self.versions.last().is_some_and(|v| v.declares(id))
+    }
+
+    /// The version that stopped declaring `id` (numbered from 1, and the version itself), when an
+    /// earlier version declared it and the newest does not.
+    pub fn dropped_by(&self, id: &str) -> Option<(usize, &FileVersion)> {
+        if self.newest_declares(id) {
+            return None;
+        }
+        let last = self.versions.iter().rposition(|v| v.declares(id))?;
+        self.versions.get(last + 1).map(|v| (last + 2, v))
     }
 
     /// `true` if `id` is a custom scope of this file.
@@ -339,5 +366,47 @@ name_en = "Health records"
         let bad = SEED.replace("\"2023-07-13\"", "2023-07-01");
         let e = GuidelinesFile::parse(&bad).unwrap_err();
         assert!(e.message.contains("oldest first"), "{}", e.message);
+    }
+
+    #[test]
+    fn what_the_runtime_refuses_is_refused_here_with_its_place() {
+        let mut many = String::from("contract_name = \"x\"\n");
+        for i in 0..=crate::rules::MAX_CUSTOM_SCOPES {
+            many += &format!("[custom_scopes.c{i:03}]\nname_zh = \"z\"\nname_en = \"e\"\n");
+        }
+        let e = GuidelinesFile::parse(&many).unwrap_err();
+        assert!(e.message.contains("custom scopes are more than"), "{}", e.message);
+        assert_eq!(e.line, 2 + 3 * crate::rules::MAX_CUSTOM_SCOPES);
+
+        let e =
+            GuidelinesFile::parse("contract_name = \"x\"\neffect_delay_seconds = 9223372036854775807\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 24));
+        assert!(e.message.contains("366 days"), "{}", e.message);
+
+        let e = GuidelinesFile::parse("contract_name = \"x\"\n[[versions]]\npublished_at = \"300000000-01-01\"\n")
+            .unwrap_err();
+        assert_eq!((e.line, e.column), (3, 16));
+
+        let e = GuidelinesFile::parse("contract_name = \"x\"\n[[versions]]\npublished_at = 2023-07-11T08:00:00\n")
+            .unwrap_err();
+        assert!(e.message.contains("2023-07-11T08:00:00Z"), "{}", e.message);
+
+        let e = GuidelinesFile::parse("contract_name = \"x\"\nagree_buttons = [\"a\", \"b\", \"a\"]\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 28));
+        let e = GuidelinesFile::parse("contract_name = \"x\"\nagree_buttons = [\" \"]\n").unwrap_err();
+        assert!(e.message.contains("empty"), "{}", e.message);
+    }
+
+    #[test]
+    fn the_version_that_dropped_a_scope_is_found() {
+        let text = "contract_name = \"x\"\n\
+            [[versions]]\npublished_at = 2023-07-11\n[versions.scopes]\nlocation = \"a\"\n\
+            [[versions]]\npublished_at = 2023-07-12\n[versions.scopes]\nwerun = \"b\"\n\
+            [[versions]]\npublished_at = 2023-07-13\n[versions.scopes]\nwerun = \"b\"\n";
+        let f = GuidelinesFile::parse(text).unwrap();
+        assert!(f.declares("location") && !f.newest_declares("location"));
+        let (number, v) = f.dropped_by("location").unwrap();
+        assert_eq!((number, v.line), (2, 7));
+        assert!(f.dropped_by("werun").is_none() && f.dropped_by("address").is_none());
     }
 }

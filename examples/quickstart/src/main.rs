@@ -72,7 +72,7 @@ fn call<T: std::fmt::Debug>(name: &str, r: Result<T, AppError>) -> Option<Ticket
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let clock = ManualClock::new(Timestamp::utc(2023, 7, 12, 9, 0, 0));
-    let gate = Gate::builder("wx-quickstart", privacy_runtime::guidelines!()?).clock(clock.clone()).build();
+    let gate = Gate::builder("wx-quickstart", privacy_runtime::guidelines!()).clock(clock.clone()).build();
 
     // The app's own popup: the listener keeps the resolver until the user answers, or (once the
     // user has said no to WeRun) answers `disagree` at once.
@@ -160,7 +160,7 @@ fn clock_now(gate: &Gate) -> Timestamp {
 /// `--manifest` prints the privacy manifest as JSON, `--manifest=markdown` as Markdown; both exit
 /// with 1 when code uses a scope the guidelines do not declare.
 fn manifest(format: &str) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let manifest = Manifest::build(&privacy_runtime::guidelines!()?, &privacy_runtime::apis());
+    let manifest = Manifest::build(&privacy_runtime::guidelines!(), &privacy_runtime::apis());
     match format {
         "json" => println!("{}", manifest.to_json()),
         "markdown" | "md" => print!("{}", manifest.to_markdown()),

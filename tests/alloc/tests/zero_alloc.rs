@@ -66,7 +66,7 @@ fn users() -> Vec<String> {
 /// One test, so no other test of this binary runs while the count is taken.
 #[test]
 fn consented_calls_do_not_allocate() {
-    let guidelines = privacy_runtime::guidelines!().unwrap();
+    let guidelines = privacy_runtime::guidelines!();
     let purchase = guidelines.scope("purchase_history").unwrap();
     let both = ScopeSet::EMPTY.with(Scope::LOCATION).with(purchase);
     let gate = Gate::builder("alloc-test", guidelines).build();

@@ -30,7 +30,7 @@ fn steps(#[subject] user: &str) -> Result<u32, PrivacyError> {
 }
 
 fn main() {
-    let g = privacy_runtime::guidelines!().expect("guidelines load");
+    let g = privacy_runtime::guidelines!();
     println!("{} {:?} {:?}", g.contract_name(), locate("u").is_err(), steps("u").is_err());
 }
 "#;

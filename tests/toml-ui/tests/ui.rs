@@ -34,5 +34,19 @@ fn ui_with_a_guidelines_file() {
         t.compile_fail("ui/fail/*.rs");
     });
     with_guidelines("ui-malformed.toml", || trybuild::TestCases::new().compile_fail("ui/malformed/*.rs"));
+    // ui/files/<name>.rs against ui/fixtures/<name>.toml: each file breaks one rule the runtime
+    // checks when the program starts.
+    let mut cases: Vec<_> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/files"))
+        .expect("ui/files")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    cases.sort();
+    for case in cases {
+        let name = case.file_stem().and_then(|s| s.to_str()).expect("case name").to_owned();
+        let toml = format!("ui-{name}.toml");
+        std::fs::copy(fixtures.join(format!("{name}.toml")), project.join(&toml)).expect("fixture copied");
+        with_guidelines(&toml, || trybuild::TestCases::new().compile_fail(format!("ui/files/{name}.rs")));
+    }
     with_guidelines("no-such-file.toml", || trybuild::TestCases::new().compile_fail("ui/missing/*.rs"));
 }

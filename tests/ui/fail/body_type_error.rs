@@ -7,4 +7,7 @@ fn f(#[subject] user: &str) -> Result<u8, PrivacyError> {
     Ok("not a number")
 }
 
-fn main() {}
+fn main() {
+    // The call finds the function: the only error is the body's.
+    let _ = f("u1");
+}
