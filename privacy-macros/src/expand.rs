@@ -467,7 +467,7 @@ pub fn guidelines(input: TokenStream) -> syn::Result<TokenStream> {
         // Rebuilds when the file, or the variable that names it, changes.
         const _: &[u8] = #private::include_bytes!(#absolute);
         const _: #private::Option<&str> = #private::option_env!(#env_name);
-        static GUIDELINES: #private::Compiled = #private::Compiled {
+        static GUIDELINES: #private::Compiled<'static> = #private::Compiled {
             contract_name: #name,
             contract_url: #url,
             contract_text: #text,

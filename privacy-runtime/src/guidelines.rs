@@ -632,30 +632,30 @@ impl GuidelinesBuilder {
 /// guidelines file, as constants. Not a public API.
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct Compiled {
+pub struct Compiled<'a> {
     /// The contract's name.
-    pub contract_name: &'static str,
+    pub contract_name: &'a str,
     /// The contract's page.
-    pub contract_url: Option<&'static str>,
+    pub contract_url: Option<&'a str>,
     /// The contract's text.
-    pub contract_text: Option<&'static str>,
+    pub contract_text: Option<&'a str>,
     /// Agree-button ids.
-    pub agree_buttons: &'static [&'static str],
+    pub agree_buttons: &'a [&'a str],
     /// The effect delay, when the file gives one.
     pub effect_delay_seconds: Option<u64>,
     /// Declared "no personal data".
     pub banned: bool,
     /// Custom scopes: id, Chinese name, English name, description.
-    pub custom_scopes: &'static [[&'static str; 4]],
+    pub custom_scopes: &'a [[&'a str; 4]],
     /// Versions, oldest first: publish time and (scope id, purpose).
-    pub versions: &'static [(i64, &'static [(&'static str, &'static str)])],
+    pub versions: &'a [(i64, &'a [(&'a str, &'a str)])],
 }
 
 impl Guidelines {
     /// The guidelines of a file the compiler checked. Not a public API: use
     /// [`guidelines!`](crate::guidelines!).
     #[doc(hidden)]
-    pub fn __from_compiled(c: &Compiled) -> Guidelines {
+    pub fn __from_compiled(c: &Compiled<'_>) -> Guidelines {
         let mut b = Guidelines::builder(c.contract_name).banned(c.banned);
         b.contract = match (c.contract_url, c.contract_text) {
             (Some(u), _) => Some(ContractLocation::Url(u.to_owned())),

@@ -38,8 +38,8 @@ pub use gate::{
     Resolver, WaitPolicy,
 };
 pub use guidelines::{
-    ContractLocation, CustomScope, DEFAULT_EFFECT_DELAY, GuidelineVersion, MAX_EFFECT_DELAY, Guidelines, GuidelinesBuilder,
-    GuidelinesError, VersionId,
+    ContractLocation, CustomScope, DEFAULT_EFFECT_DELAY, GuidelineVersion, Guidelines, GuidelinesBuilder,
+    GuidelinesError, MAX_EFFECT_DELAY, VersionId,
 };
 pub use manifest::{Manifest, ManifestApi, ManifestScope, UndeclaredUse};
 pub use privacy_macros::{guidelines, privacy_scope};

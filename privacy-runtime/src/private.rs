@@ -92,7 +92,10 @@ fn fast_or_slow(site: &CallSite, subject: Option<SubjectRef<'_>>) -> Result<Opti
 /// gates, the ambient subject and every undecided call take the out-of-line path (which repeats
 /// the cheap snapshot check rather than grow the inlined part: measured slower when it did not).
 /// Always in line, so the subject is never passed through memory (a copy that stalls).
-#[inline(always)]
+// Forced in line only where it pays: a debug build inlines nothing, so it does not grow
+// every guarded function (which is what a rebuild compiles).
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 pub fn check(site: &'static CallSite, subject: Option<&dyn AsSubject>) -> Result<(), PrivacyError> {
     if let (Some(gate), Some(s)) = (context::global_only(), subject)
         && let Some(required) = site.required(gate.guidelines())

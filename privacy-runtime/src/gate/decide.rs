@@ -59,7 +59,10 @@ impl Gate {
 
     /// The hot path: `true` when the consent snapshot already proves the call allowed. Always in
     /// line: the subject then stays in registers (passed out of line, its copy stalls).
-    #[inline(always)]
+    // Forced in line only where it pays: a debug build inlines nothing, so it does not grow
+    // every guarded function (which is what a rebuild compiles).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn fast_allows(&self, required: ScopeSet, subject: SubjectRef<'_>) -> bool {
         if self.inner.guidelines.is_banned() {
             return false;

@@ -368,7 +368,10 @@ impl Snapshots {
 
     /// The scopes `subject`'s consent covers, when the snapshot knows them; `None` when the store
     /// must be read (the user is not kept, or was read too long ago).
-    #[inline(always)]
+    // Forced in line only where it pays: a debug build inlines nothing, so it does not grow
+    // every guarded function (which is what a rebuild compiles).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn get(&self, subject: SubjectRef<'_>, now: impl Fn() -> Timestamp + Copy) -> Option<ScopeSet> {
         let slot = slot_of(subject);
         let hit = CACHE.with(|c| {
