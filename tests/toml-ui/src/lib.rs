@@ -14,17 +14,32 @@ pub fn workspace() -> PathBuf {
 /// Writes a binary crate `name` into `dir` that depends on this workspace's `privacy-runtime`,
 /// with `main` as its `src/main.rs` and, when given, `guidelines` as its `privacy.toml`.
 pub fn write_probe(dir: &Path, name: &str, main: &str, guidelines: Option<&str>) -> std::io::Result<()> {
+    write_crate(dir, name, "src/main.rs", main, "", guidelines)
+}
+
+/// Writes a crate `name` into `dir` that depends on this workspace's `privacy-runtime` and on
+/// `extra_dependencies` (lines of a `[dependencies]` table, resolved from the workspace's lock
+/// file), with `source` as its `file` (`src/main.rs` for a binary, `src/lib.rs` for a library)
+/// and, when given, `guidelines` as its `privacy.toml`.
+pub fn write_crate(
+    dir: &Path,
+    name: &str,
+    file: &str,
+    source: &str,
+    extra_dependencies: &str,
+    guidelines: Option<&str>,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir.join("src"))?;
     let runtime = workspace().join("privacy-runtime");
     let manifest = format!(
         "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nprivacy-runtime = {{ path = {:?} }}\n\n[workspace]\n",
+         [dependencies]\nprivacy-runtime = {{ path = {:?} }}\n{extra_dependencies}\n[workspace]\n",
         runtime.display().to_string()
     );
     std::fs::write(dir.join("Cargo.toml"), manifest)?;
     // The workspace's lock file lets the probe build offline with the same versions.
     std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock"))?;
-    std::fs::write(dir.join("src/main.rs"), main)?;
+    std::fs::write(dir.join(file), source)?;
     let toml = dir.join("privacy.toml");
     match guidelines {
         Some(text) => write_later(&toml, text),
@@ -50,12 +65,18 @@ pub fn touch(path: &Path, when: SystemTime) -> std::io::Result<()> {
 /// `cargo build --offline` of the probe in `dir` (its own target directory, `PRIVACY_TOML`
 /// unset): success, stderr and wall time.
 pub fn cargo_build(dir: &Path) -> std::io::Result<(bool, String, Duration)> {
+    cargo_build_in(dir, &dir.join("target"))
+}
+
+/// [`cargo_build`] with `target` as the target directory (probes that share one build their
+/// common dependencies once).
+pub fn cargo_build_in(dir: &Path, target: &Path) -> std::io::Result<(bool, String, Duration)> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let start = Instant::now();
     let out = Command::new(cargo)
         .args(["build", "--offline", "--quiet"])
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env("CARGO_TARGET_DIR", target)
         .env_remove("PRIVACY_TOML")
         .output()?;
     Ok((out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned(), start.elapsed()))
