@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use privacy_spec::file::DEFAULT_FILE;
 use privacy_spec::{FileError, GuidelinesFile};
@@ -73,7 +73,27 @@ fn read_manifest(manifest: &Path) -> Result<Option<String>, ConfigError> {
 }
 
 /// The configured guidelines file, if there is one.
+///
+/// A crate's functions all ask within moments of each other: the answer is reused for a second
+/// for the same crate and `PRIVACY_TOML`, without looking at the files again (a long-lived
+/// expansion server, such as an IDE's, still sees an edit a second later).
 pub fn load() -> Result<Option<Loaded>, ConfigError> {
+    type Recent = ((Option<std::ffi::OsString>, Option<std::ffi::OsString>), Instant, Result<Option<Loaded>, String>);
+    static RECENT: OnceLock<Mutex<Option<Recent>>> = OnceLock::new();
+    let key = (std::env::var_os("CARGO_MANIFEST_DIR"), std::env::var_os(ENV));
+    let mut recent = RECENT.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((k, at, answer)) = recent.as_ref()
+        && *k == key
+        && at.elapsed() < Duration::from_secs(1)
+    {
+        return answer.clone().map_err(ConfigError);
+    }
+    let answer = load_now().map_err(|ConfigError(m)| m);
+    *recent = Some((key, Instant::now(), answer.clone()));
+    answer.map_err(ConfigError)
+}
+
+fn load_now() -> Result<Option<Loaded>, ConfigError> {
     let Some(root) = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from) else {
         return Ok(None);
     };

@@ -1,10 +1,10 @@
 //! Emitting the guarded function: the signature as written, the check spliced in front of the
 //! body's own statements, and a registry entry.
 //!
-//! Whatever goes wrong, the function is emitted: with a problem in the arguments or the
-//! signature, as written (less `#[subject]`) next to the errors; with a body that does not parse,
-//! with the body's tokens untouched, so the compiler reports the body's own error and every call
-//! site (and the IDE) still finds the function.
+//! Only the signature is parsed: the body's tokens go through untouched behind the check (a body
+//! that does not parse is reported by the compiler, at its own token, and the function is still
+//! there for its callers and the IDE). With a problem in the arguments or the signature, the
+//! function is emitted as written (less `#[subject]`) next to the errors.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
@@ -15,15 +15,12 @@ use syn::{Attribute, Block, Expr, FnArg, Ident, Pat, ReturnType, Signature, Stmt
 use crate::args::Args;
 use crate::config;
 
-/// A function as written: the body is parsed when it can be, and kept as tokens when not.
+/// A function as written: its signature parsed, its body as tokens.
 struct MaybeFn {
     attrs: Vec<Attribute>,
     vis: Visibility,
     sig: Signature,
-    /// The body's braces, for their span.
-    brace: Group,
-    /// The body's inner attributes and statements, if they parse.
-    body: Option<(Vec<Attribute>, Vec<Stmt>)>,
+    body: Group,
 }
 
 /// What the item turned out to be.
@@ -33,76 +30,87 @@ enum Item {
     Declaration,
     /// Anything else, with the span to point at.
     Other(Span),
+    /// Not even a signature: the compiler reports the item's own syntax error.
+    Unparsed,
 }
 
-fn parse_item(input: ParseStream<'_>) -> syn::Result<Item> {
-    let attrs = input.call(Attribute::parse_outer)?;
-    let vis: Visibility = input.parse()?;
-    let fork = input.fork();
-    let Ok(sig) = input.parse::<Signature>() else {
-        let span = match fork.parse::<syn::Item>() {
-            Ok(item) => item_keyword_span(&item),
-            Err(_) => fork.span(),
-        };
-        input.parse::<TokenStream>()?;
-        return Ok(Item::Other(span));
+/// Splits the item into the part before its body, parsed, and the body, kept as tokens: parsing
+/// only the signature is what keeps the attribute cheap on a crate of many functions.
+fn parse_item(item: TokenStream) -> Item {
+    let mut head: Vec<TokenTree> = item.clone().into_iter().collect();
+    let body = match head.last() {
+        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => Some(g.clone()),
+        _ => None,
     };
-    if input.peek(syn::Token![;]) {
-        input.parse::<TokenStream>()?;
-        return Ok(Item::Declaration);
+    if body.is_some() {
+        head.pop();
     }
-    let brace: Group = match input.parse::<TokenTree>()? {
-        TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => g,
-        other => {
-            input.parse::<TokenStream>()?;
-            return Ok(Item::Other(other.span()));
-        }
+    let signature = |input: ParseStream<'_>| {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let sig: Signature = input.parse()?;
+        let semi: Option<syn::Token![;]> = input.parse()?;
+        Ok((attrs, vis, sig, semi.is_some()))
     };
-    let body = (|content: ParseStream<'_>| {
-        let inner = content.call(Attribute::parse_inner)?;
-        let stmts = content.call(Block::parse_within)?;
-        Ok((inner, stmts))
-    })
-    .parse2(brace.stream())
-    .ok();
-    Ok(Item::Fn(Box::new(MaybeFn { attrs, vis, sig, brace, body })))
+    match (signature.parse2(head.into_iter().collect()), body) {
+        (Ok((attrs, vis, sig, false)), Some(body)) => Item::Fn(Box::new(MaybeFn { attrs, vis, sig, body })),
+        (Ok((_, _, _, true)), None) => Item::Declaration,
+        _ => match syn::parse2::<syn::Item>(item) {
+            Ok(other) => Item::Other(item_keyword_span(&other)),
+            Err(_) => Item::Unparsed,
+        },
+    }
 }
 
 impl MaybeFn {
     /// The function with `body` (or its own tokens when `body` is `None`) in its braces.
     fn emit(&self, body: Option<TokenStream>) -> TokenStream {
-        let MaybeFn { attrs, vis, sig, brace, .. } = self;
+        let MaybeFn { attrs, vis, sig, body: own } = self;
         let body = match body {
             Some(tokens) => {
                 let mut g = Group::new(Delimiter::Brace, tokens);
-                g.set_span(brace.span());
+                g.set_span(own.span());
                 g
             }
-            None => brace.clone(),
+            None => own.clone(),
         };
         quote!(#(#attrs)* #vis #sig #body)
     }
+}
+
+/// The body's inner attributes (`#![…]`, which must stay first) and the rest of its tokens.
+fn inner_attributes(body: &Group) -> (TokenStream, TokenStream) {
+    let trees: Vec<TokenTree> = body.stream().into_iter().collect();
+    let mut split = 0;
+    while let [TokenTree::Punct(pound), TokenTree::Punct(bang), TokenTree::Group(g), ..] = &trees[split..] {
+        if pound.as_char() != '#' || bang.as_char() != '!' || g.delimiter() != Delimiter::Bracket {
+            break;
+        }
+        split += 3;
+    }
+    let mut trees = trees.into_iter();
+    let inner = trees.by_ref().take(split).collect();
+    (inner, trees.collect())
 }
 
 pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut args = Args::parse(args);
     args.require_scopes(Span::call_site());
 
-    let mut func = match parse_item.parse2(item.clone()) {
-        Ok(Item::Fn(f)) => f,
-        Ok(Item::Declaration) => {
+    let mut func = match parse_item(item.clone()) {
+        Item::Fn(f) => f,
+        Item::Declaration => {
             args.push_error(syn::Error::new(
                 Span::call_site(),
                 "#[privacy_scope] applies to functions and methods with a body (put it on the impl's method, not the trait's declaration)",
             ));
             return with_errors(args.errors, item);
         }
-        Ok(Item::Other(span)) => {
+        Item::Other(span) => {
             args.push_error(syn::Error::new(span, "#[privacy_scope] applies to functions and methods with a body"));
             return with_errors(args.errors, item);
         }
-        // Not even a signature: the compiler reports the item's own syntax error.
-        Err(_) => return with_errors(args.errors, item),
+        Item::Unparsed => return with_errors(args.errors, item),
     };
 
     let krate = match &args.krate {
@@ -129,10 +137,6 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
         let f = func.emit(None);
         return quote!(#e #f);
     }
-    let Some((inner, mut stmts)) = func.body.take() else {
-        // The body does not parse: left to the compiler, which reports where.
-        return func.emit(None);
-    };
 
     // Numbered: stacked attributes put their entries in the same block.
     static SITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -146,9 +150,15 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
     let scopes = &args.scopes;
     let builtin = scopes.iter().filter(|l| !custom.iter().any(|c| c.value() == l.value()));
     // A boxed `async move` block (an `#[async_trait]` method seen after async-trait rewrote it)
-    // is checked inside the block, where it can await.
-    let boxed_async = func.sig.asyncness.is_none() && boxed_async_block(&mut stmts).is_some();
-    let is_async = func.sig.asyncness.is_some() || boxed_async;
+    // is checked inside the block, where it can await. Only such a body is parsed.
+    let mut boxed = (func.sig.asyncness.is_none() && returns_pin(&func.sig))
+        .then(|| Block::parse_within.parse2(func.body.stream()).ok())
+        .flatten()
+        .filter(|stmts| {
+            let mut stmts = stmts.clone();
+            boxed_async_block(&mut stmts).is_some()
+        });
+    let is_async = func.sig.asyncness.is_some() || boxed.is_some();
     let subject_expr = match &subject {
         Some(ident) => quote_spanned!(ident.span()=> #private::Some(#private::subject_of(&#ident))),
         None => quote!(#private::AMBIENT),
@@ -189,32 +199,24 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
             }
         }
     };
-    let linkme = quote!(#private::linkme);
     let guard = quote! {
-        #[#linkme::distributed_slice(#private::PRIVACY_APIS)]
-        #[linkme(crate = #linkme)]
-        static #site: #private::CallSite = #private::CallSite::new(
-            #api,
-            &[#(#builtin),*],
-            &[#(#custom),*],
-            &[#(#scopes),*],
-            #private::module_path!(),
-            #private::file!(),
-            #private::line!(),
-            #is_async,
-        );
+        #private::__privacy_site!(#site, #api, [#(#builtin),*], [#(#custom),*], [#(#scopes),*], #is_async);
         #tracked
         #check
     };
     // The check and the body's statements in one block: no block nested in a block, so nothing
     // for `unused_braces` to warn about in the user's code.
-    let body = match boxed_async_block(&mut stmts).filter(|_| boxed_async) {
+    let body = match boxed.as_mut().and_then(|stmts| boxed_async_block(stmts)) {
         Some(block) => {
             let own = std::mem::take(&mut block.stmts);
             block.stmts = vec![Stmt::Expr(Expr::Verbatim(quote!(#guard #(#own)*)), None)];
-            quote!(#(#inner)* #(#stmts)*)
+            let stmts = boxed.unwrap_or_default();
+            quote!(#(#stmts)*)
         }
-        None => quote!(#(#inner)* #guard #(#stmts)*),
+        None => {
+            let (inner, rest) = inner_attributes(&func.body);
+            quote!(#inner #guard #rest)
+        }
     };
     func.emit(Some(body))
 }
@@ -262,6 +264,16 @@ fn check_against_file(args: &mut Args, private: &TokenStream) -> (TokenStream, V
 fn with_errors(errors: Option<syn::Error>, item: TokenStream) -> TokenStream {
     let e = errors.map(syn::Error::into_compile_error);
     quote!(#e #item)
+}
+
+/// `true` when the function returns a `Pin<…>`: the boxed future of an `#[async_trait]` method.
+fn returns_pin(sig: &Signature) -> bool {
+    match &sig.output {
+        ReturnType::Type(_, ty) => {
+            matches!(&**ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Pin"))
+        }
+        ReturnType::Default => false,
+    }
 }
 
 /// The block to check in, when the body's last statement is `Box::pin(async move { … })`, the

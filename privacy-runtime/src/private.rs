@@ -8,6 +8,7 @@ use crate::gate::Gate;
 use crate::scope::ScopeSet;
 use crate::subject::Subject;
 
+pub use crate::__privacy_site;
 pub use crate::guidelines::Compiled;
 pub use crate::registry::{CallSite, PRIVACY_APIS};
 pub use crate::subject::{AsSubject, SubjectRef};
@@ -174,4 +175,28 @@ async fn check_or_degrade_subject_async(
         None => Ok(true),
         Some(slow) => slow.gate.peek(site.api(), slow.required, &slow.subject).await,
     }
+}
+
+/// The registry entry of a guarded function, as `#[privacy_scope]` writes it: the call site its
+/// check reads, placed in the [`PRIVACY_APIS`] slice by the declarative macro linkme generated
+/// with the slice. A declarative macro all the way, so an entry costs the build no proc-macro call
+/// of its own.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __privacy_site {
+    ($site:ident, $api:expr, [$($builtin:expr),*], [$($custom:expr),*], [$($scope:expr),*], $is_async:expr) => {
+        $crate::__private::PRIVACY_APIS! {
+            #![linkme_macro = $crate::__private::PRIVACY_APIS]
+            static $site: $crate::__private::CallSite = $crate::__private::CallSite::new(
+                $api,
+                &[$($builtin),*],
+                &[$($custom),*],
+                &[$($scope),*],
+                ::core::module_path!(),
+                ::core::file!(),
+                ::core::line!(),
+                $is_async,
+            );
+        }
+    };
 }

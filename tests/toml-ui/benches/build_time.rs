@@ -122,6 +122,15 @@ impl Probe {
         let target = root.join("target");
         let rlib = target.join("debug").join(format!("lib{}.rlib", name.replace('-', "_")));
         let probe = Probe { dir, target, rlib };
+        // The lock file is the workspace's; `tracing` is not in it (it would put a second syn in
+        // the workspace's tree), so it is resolved and downloaded here, once, from the registry.
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let fetched = std::process::Command::new(cargo)
+            .args(["fetch", "--quiet"])
+            .current_dir(&probe.dir)
+            .status()
+            .expect("cargo runs");
+        assert!(fetched.success(), "the {} probe's dependencies are fetched", variant.name());
         let (ok, stderr, _) = cargo_build_in(&probe.dir, &probe.target).expect("cargo runs");
         assert!(ok, "the {} probe builds:\n{stderr}", variant.name());
         probe

@@ -18,8 +18,8 @@ pub fn write_probe(dir: &Path, name: &str, main: &str, guidelines: Option<&str>)
 }
 
 /// Writes a crate `name` into `dir` that depends on this workspace's `privacy-runtime` and on
-/// `extra_dependencies` (lines of a `[dependencies]` table, resolved from the workspace's lock
-/// file), with `source` as its `file` (`src/main.rs` for a binary, `src/lib.rs` for a library)
+/// `extra_dependencies` (lines of a `[dependencies]` table; the lock file is a copy of the
+/// workspace's, so a dependency the workspace does not have needs a `cargo fetch` first), with `source` as its `file` (`src/main.rs` for a binary, `src/lib.rs` for a library)
 /// and, when given, `guidelines` as its `privacy.toml`.
 pub fn write_crate(
     dir: &Path,

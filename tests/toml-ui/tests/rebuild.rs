@@ -51,7 +51,7 @@ fn dropping_a_scope_from_privacy_toml_fails_the_next_build() {
     write_later(&toml, &GUIDELINES.replace("werun = \"to rank your steps\"\n", "")).expect("edit");
     let (ok, stderr) = build(&dir);
     assert!(!ok, "dropping werun must fail the build");
-    assert!(stderr.contains("scope \"werun\" is not declared by any version"), "{stderr}");
+    assert!(stderr.contains("scope \"werun\" is not declared by the guidelines"), "{stderr}");
     assert!(stderr.contains("errno 112"), "{stderr}");
     assert!(stderr.contains("privacy.toml"), "{stderr}");
     assert!(!stderr.contains("\"location\" is not declared"), "only werun is reported:\n{stderr}");
