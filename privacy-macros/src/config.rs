@@ -126,6 +126,15 @@ fn load_now() -> Result<Option<Loaded>, ConfigError> {
     Ok(Some(loaded))
 }
 
+/// The crate's `Cargo.toml`, as an absolute path, when there is one: its
+/// `[package.metadata.privacy-runtime]` can name the guidelines file.
+pub fn manifest() -> Option<String> {
+    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
+    let manifest = root.join("Cargo.toml");
+    let manifest = manifest.canonicalize().ok()?;
+    manifest.is_file().then(|| manifest.display().to_string())
+}
+
 /// `true` the first time it is asked about `path` in this compilation of this crate: the file's
 /// tracking (`include_bytes!`) needs to be emitted once per crate, not once per function.
 pub fn first_use_in_crate(path: &str) -> bool {

@@ -40,6 +40,13 @@ fn parse_item(item: TokenStream) -> Item {
     let mut head: Vec<TokenTree> = item.clone().into_iter().collect();
     let body = match head.last() {
         Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => Some(g.clone()),
+        // A body passed through a `macro_rules!` `$body:block` fragment.
+        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::None => {
+            match g.stream().into_iter().collect::<Vec<_>>().as_slice() {
+                [TokenTree::Group(b)] if b.delimiter() == Delimiter::Brace => Some(b.clone()),
+                _ => None,
+            }
+        }
         _ => None,
     };
     if body.is_some() {
@@ -127,8 +134,9 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
         ));
     }
     let ret_span = check_return(&func.sig, &mut args);
-    let stacked = func.attrs.iter().any(|a| a.path().segments.last().is_some_and(|s| s.ident == "privacy_scope"));
-    let subject = take_subject(&mut func.sig, stacked, &mut args);
+    // Stacked attributes: the first to expand takes `#[subject]` off the parameter and names it
+    // in its registry entry, where the next one reads it (whatever name it is imported under).
+    let subject = take_subject(&mut func.sig, &mut args).or_else(|| subject_of_earlier_guard(&func.body));
     let forwarded = if args.degrade.is_some() { forwarded_args(&func.sig, &mut args) } else { Vec::new() };
 
     if let Some(e) = args.errors.take() {
@@ -138,10 +146,6 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
         return quote!(#e #f);
     }
 
-    // Numbered: stacked attributes put their entries in the same block.
-    static SITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = SITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let site = Ident::new(&format!("__PRIVACY_SITE_{n}"), Span::mixed_site());
     let fn_name = &func.sig.ident;
     let api = match &args.api {
         Some(lit) => lit.to_token_stream(),
@@ -154,19 +158,32 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut boxed = (func.sig.asyncness.is_none() && returns_pin(&func.sig))
         .then(|| Block::parse_within.parse2(func.body.stream()).ok())
         .flatten()
-        .filter(|stmts| {
-            let mut stmts = stmts.clone();
-            boxed_async_block(&mut stmts).is_some()
-        });
+        .filter(|stmts| boxed_async_block(&mut stmts.clone()).is_some());
     let is_async = func.sig.asyncness.is_some() || boxed.is_some();
+    // The user's names, re-created with the expansion's hygiene: the same binding, but code the
+    // lints know the attribute wrote (`_user` used here is not the user's doing).
+    let ours = |i: &Ident| Ident::new(&i.to_string(), i.span().resolved_at(Span::call_site()));
     let subject_expr = match &subject {
-        Some(ident) => quote_spanned!(ident.span()=> #private::Some(#private::subject_of(&#ident))),
+        Some(ident) => {
+            let id = ours(ident);
+            quote_spanned!(ident.span()=> #private::Some(#private::subject_of(&#id)))
+        }
         None => quote!(#private::AMBIENT),
+    };
+    // The registry entry, in a block of its own inside the check's argument: one fixed name that
+    // stacked attributes do not share, and no number that shifts when a function is added above.
+    let site = Ident::new("__PRIVACY_SITE", Span::mixed_site());
+    let marker = subject.as_ref().map(|s| quote!(; subject = #s));
+    let site_ref = quote! {
+        {
+            #private::__privacy_site!(#site, #api, [#(#builtin),*], [#(#custom),*], [#(#scopes),*], #is_async #marker);
+            &#site
+        },
+        #subject_expr
     };
     // Spanned at the return type, so "this type cannot carry a refusal" points there.
     let err = Ident::new("__privacy_error", ret_span);
     let refuse = respan(quote!(#private::refuse(#err)), ret_span);
-    let site_ref = quote!(&#site, #subject_expr);
 
     let check = match &args.degrade {
         None if is_async => quote! {
@@ -180,8 +197,19 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
             }
         },
         Some(path) => {
+            let forwarded = forwarded.iter().map(ours);
+            // `degrade = Self::f` and `degrade = f` name the same method.
+            let mut path = path.clone();
+            if path.segments.len() > 1 && path.segments.first().is_some_and(|s| s.ident == "Self") {
+                path.segments = path.segments.into_iter().skip(1).collect();
+            }
             let call = if func.sig.receiver().is_some() {
-                quote_spanned!(path.span()=> Self::#path(self, #(#forwarded),*))
+                // In an `#[async_trait]` body, `self` has been moved into async-trait's `__self`.
+                let receiver = boxed
+                    .as_ref()
+                    .and_then(|stmts| async_trait_self(stmts))
+                    .unwrap_or_else(|| Ident::new("self", Span::call_site()));
+                quote_spanned!(path.span()=> Self::#path(#receiver, #(#forwarded),*))
             } else {
                 quote_spanned!(path.span()=> #path(#(#forwarded),*))
             };
@@ -200,7 +228,6 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let guard = quote! {
-        #private::__privacy_site!(#site, #api, [#(#builtin),*], [#(#custom),*], [#(#scopes),*], #is_async);
         #tracked
         #check
     };
@@ -209,16 +236,105 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
     let body = match boxed.as_mut().and_then(|stmts| boxed_async_block(stmts)) {
         Some(block) => {
             let own = std::mem::take(&mut block.stmts);
-            block.stmts = vec![Stmt::Expr(Expr::Verbatim(quote!(#guard #(#own)*)), None)];
+            let (items, own): (Vec<Stmt>, Vec<Stmt>) = split_leading_items(own);
+            block.stmts = vec![Stmt::Expr(Expr::Verbatim(quote!(#(#items)* #guard #(#own)*)), None)];
             let stmts = boxed.unwrap_or_default();
             quote!(#(#stmts)*)
         }
         None => {
             let (inner, rest) = inner_attributes(&func.body);
-            quote!(#inner #guard #rest)
+            let (items, rest) = leading_items(rest);
+            quote!(#inner #items #guard #rest)
         }
     };
     func.emit(Some(body))
+}
+
+/// The subject an earlier `#[privacy_scope]` on the same function took off its parameter, read
+/// from the registry entry that attribute wrote at the start of the body.
+fn subject_of_earlier_guard(body: &Group) -> Option<Ident> {
+    fn scan(stream: TokenStream, depth: u8) -> Option<Ident> {
+        let trees: Vec<TokenTree> = stream.into_iter().take(24).collect();
+        for (i, tree) in trees.iter().enumerate() {
+            match (tree, trees.get(i + 1), trees.get(i + 2)) {
+                (TokenTree::Ident(name), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(args)))
+                    if name == "__privacy_site" && bang.as_char() == '!' =>
+                {
+                    let inside: Vec<TokenTree> = args.stream().into_iter().collect();
+                    return inside.windows(3).find_map(|w| match w {
+                        [TokenTree::Ident(k), TokenTree::Punct(eq), TokenTree::Ident(subject)]
+                            if k == "subject" && eq.as_char() == '=' =>
+                        {
+                            Some(subject.clone())
+                        }
+                        _ => None,
+                    });
+                }
+                (TokenTree::Group(g), _, _) if depth > 0 => {
+                    if let Some(found) = scan(g.stream(), depth - 1) {
+                        return Some(found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+    scan(body.stream(), 3)
+}
+
+/// Items are visible in the whole block: the body's leading ones go in front of the check, so
+/// that a body starting with `use …;` or a nested `fn` does not read as items after statements.
+/// Only a body that starts like an item is parsed.
+fn leading_items(rest: TokenStream) -> (TokenStream, TokenStream) {
+    const ITEM_STARTS: &[&str] = &[
+        "use",
+        "fn",
+        "struct",
+        "enum",
+        "union",
+        "const",
+        "static",
+        "impl",
+        "trait",
+        "type",
+        "mod",
+        "extern",
+        "macro_rules",
+        "pub",
+    ];
+    let starts_like_item = match rest.clone().into_iter().next() {
+        Some(TokenTree::Ident(i)) => ITEM_STARTS.iter().any(|k| i == k),
+        Some(TokenTree::Punct(p)) => p.as_char() == '#',
+        _ => false,
+    };
+    if !starts_like_item {
+        return (TokenStream::new(), rest);
+    }
+    match Block::parse_within.parse2(rest.clone()) {
+        Ok(stmts) => {
+            let (items, stmts) = split_leading_items(stmts);
+            (quote!(#(#items)*), quote!(#(#stmts)*))
+        }
+        Err(_) => (TokenStream::new(), rest),
+    }
+}
+
+/// The leading `Stmt::Item`s of `stmts`, and the rest.
+fn split_leading_items(mut stmts: Vec<Stmt>) -> (Vec<Stmt>, Vec<Stmt>) {
+    let n = stmts.iter().take_while(|s| matches!(s, Stmt::Item(_))).count();
+    let rest = stmts.split_off(n);
+    (stmts, rest)
+}
+
+/// async-trait's `let __self = self;` in the boxed block, when the method has a receiver.
+fn async_trait_self(stmts: &[Stmt]) -> Option<Ident> {
+    let Some(Stmt::Expr(Expr::Call(call), None)) = stmts.last() else { return None };
+    let Some(Expr::Async(a)) = call.args.first() else { return None };
+    a.block.stmts.iter().find_map(|s| match s {
+        Stmt::Local(syn::Local { pat: Pat::Ident(p), .. }) if p.ident == "__self" => Some(p.ident.clone()),
+        _ => None,
+    })
 }
 
 /// Checks the scopes against the guidelines file (or the catalog). Returns the tokens that make
@@ -256,6 +372,10 @@ fn check_against_file(args: &mut Args, private: &TokenStream) -> (TokenStream, V
     // Recompiles this crate whenever the variable that names the file changes.
     if config::first_use_in_crate(env_name) {
         tracked = quote!(#tracked const _: #private::Option<&str> = #private::option_env!(#env_name););
+        // ... and whenever the manifest changes, which can name another file.
+        if let Some(manifest) = config::manifest() {
+            tracked = quote!(#tracked const _: &[u8] = #private::include_bytes!(#manifest););
+        }
     }
     (tracked, custom)
 }
@@ -270,9 +390,18 @@ fn with_errors(errors: Option<syn::Error>, item: TokenStream) -> TokenStream {
 fn returns_pin(sig: &Signature) -> bool {
     match &sig.output {
         ReturnType::Type(_, ty) => {
-            matches!(&**ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Pin"))
+            matches!(unwrap_type(ty), Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Pin"))
         }
         ReturnType::Default => false,
+    }
+}
+
+/// The type inside invisible groups (a `$t:ty` fragment of a `macro_rules!`) and parentheses.
+fn unwrap_type(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(g) => unwrap_type(&g.elem),
+        Type::Paren(p) => unwrap_type(&p.elem),
+        other => other,
     }
 }
 
@@ -357,7 +486,7 @@ fn check_return(sig: &Signature, args: &mut Args) -> Span {
             Span::call_site()
         }
         ReturnType::Type(_, ty) => {
-            if !matches!(**ty, Type::Path(_)) {
+            if !matches!(unwrap_type(ty), Type::Path(_)) {
                 args.push_error(syn::Error::new_spanned(
                     ty,
                     "a #[privacy_scope] function must return `Result<T, E>` with `E: From<PrivacyError>`; this return type is not a `Result`",
@@ -368,9 +497,8 @@ fn check_return(sig: &Signature, args: &mut Args) -> Span {
     }
 }
 
-/// Finds the `#[subject]` parameter and removes the attribute (unless another
-/// `#[privacy_scope]` below still needs to see it).
-fn take_subject(sig: &mut Signature, keep_attr: bool, args: &mut Args) -> Option<Ident> {
+/// Finds the `#[subject]` parameter and removes the attribute.
+fn take_subject(sig: &mut Signature, args: &mut Args) -> Option<Ident> {
     let mut found: Option<Ident> = None;
     for input in &mut sig.inputs {
         let (attrs, pat) = match input {
@@ -379,9 +507,7 @@ fn take_subject(sig: &mut Signature, keep_attr: bool, args: &mut Args) -> Option
         };
         let Some(pos) = attrs.iter().position(|a| a.path().is_ident("subject")) else { continue };
         let attr_span = attrs[pos].span();
-        if !keep_attr {
-            attrs.remove(pos);
-        }
+        attrs.remove(pos);
         match pat {
             Some(Pat::Ident(p)) if found.is_none() => found = Some(p.ident.clone()),
             Some(Pat::Ident(_)) => args.push_error(syn::Error::new(

@@ -179,12 +179,16 @@ async fn check_or_degrade_subject_async(
 
 /// The registry entry of a guarded function, as `#[privacy_scope]` writes it: the call site its
 /// check reads, placed in the [`PRIVACY_APIS`] slice by the declarative macro linkme generated
-/// with the slice. A declarative macro all the way, so an entry costs the build no proc-macro call
+/// with the slice. `subject = name` is for a `#[privacy_scope]` stacked below the one that wrote
+/// it: the name of the `#[subject]` parameter, which the first attribute took off. A declarative macro all the way, so an entry costs the build no proc-macro call
 /// of its own.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __privacy_site {
-    ($site:ident, $api:expr, [$($builtin:expr),*], [$($custom:expr),*], [$($scope:expr),*], $is_async:expr) => {
+    (
+        $site:ident, $api:expr, [$($builtin:expr),*], [$($custom:expr),*], [$($scope:expr),*], $is_async:expr
+        $(; subject = $subject:ident)?
+    ) => {
         $crate::__private::PRIVACY_APIS! {
             #![linkme_macro = $crate::__private::PRIVACY_APIS]
             static $site: $crate::__private::CallSite = $crate::__private::CallSite::new(

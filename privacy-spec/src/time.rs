@@ -19,7 +19,8 @@ pub const MAX_PUBLISHED_MILLIS: i64 = 253_339_228_799_999;
 /// midnight UTC). `None` for anything else, a time without its offset among them.
 pub fn parse_millis(s: &str) -> Option<i64> {
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
-        return Some(t.as_millisecond());
+        // Whole milliseconds, rounded down on both sides of the epoch.
+        return i64::try_from(t.as_nanosecond().div_euclid(1_000_000)).ok();
     }
     // A date alone: jiff would also read the date out of a time without an offset, which must
     // not pass as midnight.
@@ -85,6 +86,8 @@ mod tests {
         assert_eq!(show(t), "2023-07-11T08:00:00Z");
         assert_eq!(show(parse_millis("2024-02-29T00:00:00.25Z").unwrap()), "2024-02-29T00:00:00.250Z");
         assert_eq!(show(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(parse_millis("1969-12-31T23:59:59.9995Z"), Some(-1));
+        assert_eq!(parse_millis("1970-01-01T00:00:00.0005Z"), Some(0));
         assert_eq!(show(i64::MAX), format!("unix-ms:{}", i64::MAX));
         assert_eq!(parse_millis("0001-01-01T00:00:00Z"), Some(MIN_PUBLISHED_MILLIS));
         assert_eq!(parse_millis("9997-12-31T23:59:59.999Z"), Some(MAX_PUBLISHED_MILLIS));

@@ -161,3 +161,41 @@ fn registry_lists_annotated_functions() {
     assert!(werun.apis.iter().any(|s| s.api() == "getWeRunData"));
     assert!(werun.to_string().contains("calls will fail with errno 112"));
 }
+
+mod renamed {
+    //! Stacked attributes under another name (a re-export facade): the lower one must check the
+    //! `#[subject]` user, not fall back to the ambient one, which would let one user's consent
+    //! stand for another's.
+    use super::*;
+    use privacy_runtime::privacy_scope as guard;
+
+    #[guard("location")]
+    #[guard("werun")]
+    pub fn steps_near(#[subject] user: &str) -> Result<&'static str, PrivacyError> {
+        let _ = user;
+        Ok("body ran")
+    }
+
+    #[test]
+    fn the_lower_attribute_checks_the_subject_parameter() {
+        let g = Guidelines::builder("《示例小程序隐私保护指引》")
+            .version(Timestamp::utc(2023, 7, 11, 0, 0, 0), ["location"])
+            .version(Timestamp::utc(2023, 7, 13, 0, 0, 0), ["location", "werun"])
+            .agree_button("agree-btn")
+            .build()
+            .unwrap();
+        let clock = ManualClock::new(Timestamp::utc(2023, 7, 12, 0, 0, 0));
+        let gate = Gate::builder("wx-renamed", g).clock(clock.clone()).build();
+        gate.on_need_privacy_authorization(|r: Resolver, _| r.disagree_blocking().unwrap());
+        // The victim agreed while only location was declared; alice agreed to both.
+        gate.tap_agree_button_blocking("victim", "agree-btn").unwrap();
+        clock.advance(std::time::Duration::from_secs(3 * 86_400));
+        gate.tap_agree_button_blocking("alice", "agree-btn").unwrap();
+        with_gate(&gate, || {
+            let as_alice = with_subject("alice", || steps_near("victim"));
+            assert_eq!(as_alice.map_err(|e| e.errno()), Err(Some(104)), "werun is checked for the victim");
+            assert_eq!(steps_near("alice"), Ok("body ran"), "no ambient subject needed");
+            assert_eq!(apis().iter().filter(|s| s.api() == "steps_near").count(), 2);
+        });
+    }
+}

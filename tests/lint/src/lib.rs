@@ -153,3 +153,90 @@ impl Native for Service {
         Ok(self.0)
     }
 }
+
+/// A body that starts with items.
+///
+/// # Errors
+/// When the user has not agreed.
+#[privacy_scope("location")]
+pub fn items_first(#[subject] user: &str) -> Result<String, PrivacyError> {
+    use std::fmt::Write;
+    fn helper() -> &'static str {
+        "x"
+    }
+    let mut s = String::new();
+    let _ = write!(s, "{}{user}", helper());
+    Ok(s)
+}
+
+/// An underscore-named subject and fallback parameter.
+///
+/// # Errors
+/// When the user has not agreed.
+#[privacy_scope("location")]
+pub fn underscore(#[subject] _user: &str) -> Result<u8, PrivacyError> {
+    Ok(1)
+}
+
+/// Degrades with an underscore-named parameter.
+///
+/// # Errors
+/// When the user has not agreed.
+#[privacy_scope("user_info", degrade = typed_name)]
+pub fn nickname(#[subject] user: &str, _hint: &str) -> Result<String, PrivacyError> {
+    Ok(user.to_owned())
+}
+
+/// The fallback.
+///
+/// # Errors
+/// Never.
+pub fn typed_name(user: &str, hint: &str) -> Result<String, PrivacyError> {
+    Ok(format!("{user}{hint}"))
+}
+
+macro_rules! from_fragments {
+    ($name:ident, $ret:ty, $body:block) => {
+        /// From `macro_rules!` fragments.
+        ///
+        /// # Errors
+        /// When the user has not agreed.
+        #[privacy_scope("location")]
+        pub fn $name(#[subject] user: &str) -> $ret $body
+    };
+}
+
+from_fragments!(from_block, Result<u8, PrivacyError>, { Ok(1) });
+
+/// A trait whose async methods degrade, through async-trait.
+#[async_trait]
+pub trait Counter {
+    /// By mutable reference.
+    async fn bump(&mut self, user: String) -> Result<u64, PrivacyError>;
+    /// By value.
+    async fn take(self, user: String) -> Result<u64, PrivacyError>;
+}
+
+impl Service {
+    async fn bump_fallback(&mut self, _user: String) -> Result<u64, PrivacyError> {
+        std::future::ready(Ok(self.0)).await
+    }
+
+    async fn take_fallback(self, _user: String) -> Result<u64, PrivacyError> {
+        std::future::ready(Ok(self.0)).await
+    }
+}
+
+#[async_trait]
+impl Counter for Service {
+    #[privacy_scope("location", degrade = bump_fallback)]
+    async fn bump(&mut self, #[subject] user: String) -> Result<u64, PrivacyError> {
+        self.0 += 1;
+        Ok(self.0)
+    }
+
+    #[privacy_scope("location", degrade = Self::take_fallback)]
+    async fn take(self, #[subject] user: String) -> Result<u64, PrivacyError> {
+        Ok(self.0)
+    }
+}
