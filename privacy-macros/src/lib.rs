@@ -291,7 +291,8 @@ use proc_macro::TokenStream;
 /// Free functions and methods with any receiver (`&self`, `&mut self`, `self`,
 /// `self: Box<Self>`, …), in inherent impls, trait impls and trait methods with a default body;
 /// generic functions (lifetimes, `where` clauses, `impl Trait` arguments, `impl Trait` inside
-/// the `Result`); any visibility; `unsafe` and `extern` functions; sync or `async`. Doc comments
+/// the `Result`); any visibility; `unsafe` and `extern` functions (an `extern "C"` fn returning a
+/// `Result` gets rustc's `improper_ctypes_definitions` warning, attribute or not); sync or `async`. Doc comments
 /// and other attributes stay. Not a `const fn` (its check runs at run time), and not a trait
 /// method without a body (put the attribute on the impl's method).
 ///
@@ -361,8 +362,9 @@ pub fn privacy_scope(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// The crate's guidelines file, compiled into the binary: the same `privacy.toml` that
-/// [`#[privacy_scope]`](macro@privacy_scope) checked while compiling, so the scopes the code was
-/// checked against and the guidelines it runs with cannot disagree.
+/// [`#[privacy_scope]`](macro@privacy_scope) checked while compiling this crate, so the scopes
+/// this crate's code was checked against and the guidelines it runs with cannot disagree (each
+/// crate is checked against its own file).
 ///
 /// Use it through `privacy-runtime`, which re-exports it as `privacy_runtime::guidelines!`.
 /// `guidelines!()` expands to an expression of type `privacy_runtime::Guidelines`, built from the
