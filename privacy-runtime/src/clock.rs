@@ -66,8 +66,15 @@ impl Timestamp {
 
     /// Parses RFC 3339 (`2023-07-11T08:00:00Z`, `2023-07-11T16:00:00+08:00`, fractional seconds
     /// allowed) or a bare date (`2023-07-11`, midnight UTC).
+    ///
+    /// `unix-ms:<n>`, which [`Display`](fmt::Display) writes for a time outside the calendar
+    /// (after the year 9999), reads back too, so every timestamp survives a round trip.
     pub fn parse(s: &str) -> Result<Timestamp, TimestampError> {
-        privacy_spec::time::parse_millis(s.trim()).map(Timestamp).ok_or_else(|| TimestampError(s.to_owned()))
+        let s = s.trim();
+        if let Some(ms) = s.strip_prefix("unix-ms:") {
+            return ms.parse().map(Timestamp).map_err(|_| TimestampError(s.to_owned()));
+        }
+        privacy_spec::time::parse_millis(s).map(Timestamp).ok_or_else(|| TimestampError(s.to_owned()))
     }
 
     /// This time plus `d`, saturating.
@@ -340,7 +347,13 @@ mod tests {
         }
         assert!(Timestamp::try_utc(2023, 2, 29, 0, 0, 0).is_err());
         assert!(Timestamp::try_utc(300_000_000, 1, 1, 0, 0, 0).is_err());
-        assert_eq!(Timestamp::from_unix_millis(i64::MAX).to_string(), format!("unix-ms:{}", i64::MAX));
+        let far = Timestamp::from_unix_millis(i64::MAX);
+        assert_eq!(far.to_string(), format!("unix-ms:{}", i64::MAX));
+        assert_eq!(Timestamp::parse(&far.to_string()), Ok(far));
+        assert_eq!(
+            Timestamp::parse(&Timestamp::from_unix_millis(i64::MIN).to_string()).map(Timestamp::unix_millis),
+            Ok(i64::MIN)
+        );
     }
 
     #[cfg(feature = "test-util")]
