@@ -508,6 +508,12 @@ fn take_subject(sig: &mut Signature, args: &mut Args) -> Option<Ident> {
         let Some(pos) = attrs.iter().position(|a| a.path().is_ident("subject")) else { continue };
         let attr_span = attrs[pos].span();
         attrs.remove(pos);
+        if let Some(cfg) = attrs.iter().find(|a| a.path().is_ident("cfg")) {
+            args.push_error(syn::Error::new_spanned(
+                cfg,
+                "the #[subject] parameter cannot be conditional: without it the call has no user to check",
+            ));
+        }
         match pat {
             Some(Pat::Ident(p)) if found.is_none() => found = Some(p.ident.clone()),
             Some(Pat::Ident(_)) => args.push_error(syn::Error::new(
@@ -528,6 +534,13 @@ fn forwarded_args(sig: &Signature, args: &mut Args) -> Vec<Ident> {
     let mut out = Vec::new();
     for input in &sig.inputs {
         if let FnArg::Typed(t) = input {
+            if let Some(cfg) = t.attrs.iter().find(|a| a.path().is_ident("cfg")) {
+                args.push_error(syn::Error::new_spanned(
+                    cfg,
+                    "with `degrade`, a parameter cannot be conditional: it is passed to the fallback, which must take it whether or not it is compiled in",
+                ));
+                continue;
+            }
             match &*t.pat {
                 Pat::Ident(p) => out.push(p.ident.clone()),
                 other => args.push_error(syn::Error::new_spanned(
