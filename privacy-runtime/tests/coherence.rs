@@ -10,20 +10,8 @@ use std::time::Duration;
 use privacy_runtime::*;
 
 mod common;
-use common::{FeedStore, GatedStore};
+use common::{FeedStore, GatedStore, july_11, july_12, july_13, july_14};
 
-fn july_11() -> Timestamp {
-    Timestamp::utc(2023, 7, 11, 0, 0, 0)
-}
-fn july_12() -> Timestamp {
-    Timestamp::utc(2023, 7, 12, 0, 0, 0)
-}
-fn july_13() -> Timestamp {
-    Timestamp::utc(2023, 7, 13, 0, 0, 0)
-}
-fn july_14() -> Timestamp {
-    Timestamp::utc(2023, 7, 14, 0, 0, 0)
-}
 const LOC: ScopeSet = ScopeSet::EMPTY.with(Scope::CHOSEN_LOCATION);
 const WERUN: ScopeSet = ScopeSet::EMPTY.with(Scope::WERUN);
 

@@ -11,14 +11,8 @@ use std::time::Duration;
 use privacy_runtime::*;
 
 mod common;
-use common::{GatedStore, TokioStore};
+use common::{GatedStore, TokioStore, july_11, july_12};
 
-fn july_11() -> Timestamp {
-    Timestamp::utc(2023, 7, 11, 0, 0, 0)
-}
-fn july_12() -> Timestamp {
-    Timestamp::utc(2023, 7, 12, 0, 0, 0)
-}
 const LOC: ScopeSet = ScopeSet::EMPTY.with(Scope::CHOSEN_LOCATION);
 
 fn guidelines() -> Guidelines {

@@ -1,9 +1,30 @@
-//! Stores the integration tests share.
+//! Stores and dates the integration tests share.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::time::Duration;
 
 use privacy_runtime::*;
+
+/// The seed's July example: version 1 is published on the 11th, the consent given on the 12th,
+/// the new version on the 13th.
+pub fn july_11() -> Timestamp {
+    Timestamp::utc(2023, 7, 11, 0, 0, 0)
+}
+
+/// July 12, 2023, midnight UTC.
+pub fn july_12() -> Timestamp {
+    Timestamp::utc(2023, 7, 12, 0, 0, 0)
+}
+
+/// July 13, 2023, midnight UTC.
+pub fn july_13() -> Timestamp {
+    Timestamp::utc(2023, 7, 13, 0, 0, 0)
+}
+
+/// July 14, 2023, midnight UTC.
+pub fn july_14() -> Timestamp {
+    Timestamp::utc(2023, 7, 14, 0, 0, 0)
+}
 
 /// A store whose every operation needs tokio: a timer and an async lock.
 #[derive(Default)]
