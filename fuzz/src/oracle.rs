@@ -31,8 +31,12 @@ pub fn check(text: &str) {
         .collect();
     let scopes: Vec<Vec<(&str, &str)>> =
         file.versions.iter().map(|v| v.scopes.iter().map(|(s, p)| (s.as_str(), p.as_str())).collect()).collect();
-    let versions: Vec<(i64, &[(&str, &str)])> =
-        file.versions.iter().zip(&scopes).map(|(v, s)| (v.published_at_millis, s.as_slice())).collect();
+    let versions: Vec<(i64, bool, &[(&str, &str)])> = file
+        .versions
+        .iter()
+        .zip(&scopes)
+        .map(|(v, s)| (v.published_at_millis, v.fresh_consent, s.as_slice()))
+        .collect();
     let (contract_url, contract_text) = match &file.contract {
         Some(privacy_spec::file::FileContract::Url(u)) => (Some(u.as_str()), None),
         Some(privacy_spec::file::FileContract::Text(t)) => (None, Some(t.as_str())),

@@ -609,9 +609,9 @@ pub fn guidelines(input: TokenStream) -> syn::Result<TokenStream> {
         quote!([#id, #zh, #en, #d])
     });
     let versions = file.versions.iter().map(|v| {
-        let at = v.published_at_millis;
+        let (at, fresh) = (v.published_at_millis, v.fresh_consent);
         let scopes = v.scopes.iter().map(|(id, purpose)| quote!((#id, #purpose)));
-        quote!((#at, &[#(#scopes),*]))
+        quote!((#at, #fresh, &[#(#scopes),*]))
     });
     let env_name = config::ENV;
     Ok(quote! {{

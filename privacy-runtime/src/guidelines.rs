@@ -100,7 +100,12 @@ impl VersionId {
         })
     }
 
-    fn of(contract_name: &str, published_at: Timestamp, declared: &mut [(String, String, String)]) -> VersionId {
+    fn of(
+        contract_name: &str,
+        published_at: Timestamp,
+        fresh_consent: bool,
+        declared: &mut [(String, String, String)],
+    ) -> VersionId {
         use sha2::Digest;
         declared.sort();
         let mut h = sha2::Sha256::new();
@@ -116,6 +121,10 @@ impl VersionId {
             field(id.as_bytes());
             field(purpose.as_bytes());
             field(custom.as_bytes());
+        }
+        // Only when set, so the versions that do not ask for it keep their identity.
+        if fresh_consent {
+            field(b"fresh consent");
         }
         VersionId { published_at, digest: h.finalize().into() }
     }
@@ -182,6 +191,10 @@ pub struct GuidelineVersion {
     pub declared: ScopeSet,
     /// The purpose given for each scope, where one was given.
     pub purposes: Vec<(Scope, String)>,
+    /// Consent given to an earlier version does not carry over: once this version is in effect,
+    /// every user agrees again, even to scopes they had agreed to (a changed purpose; PIPL
+    /// Art. 14). Set with [`GuidelinesBuilder::requires_fresh_consent`] or `fresh_consent = true`.
+    pub fresh_consent: bool,
 }
 
 /// The guidelines of one app. Build with [`Guidelines::builder`].
@@ -313,6 +326,9 @@ impl Guidelines {
         for v in &file.versions {
             let at = Timestamp::from_unix_millis(v.published_at_millis);
             b = b.version_with_purposes(at, v.scopes.iter().map(|(id, p)| (id.as_str(), p.clone())));
+            if v.fresh_consent {
+                b = b.requires_fresh_consent();
+            }
         }
         b.build()
     }
@@ -405,6 +421,22 @@ impl Guidelines {
         self.versions.iter().rev().find(|v| v.published_at.plus(self.effect_delay) <= t)
     }
 
+    /// What a consent to the version `id` covers at `t`: the scopes that version declares, or
+    /// nothing when the guidelines no longer hold it or a later version requiring fresh consent
+    /// is in effect. The second value is when that answer ends (such a version takes effect).
+    pub(crate) fn consent_cover(&self, id: &VersionId, t: Timestamp) -> (ScopeSet, Option<Timestamp>) {
+        let Some(agreed) = self.version_by_id(id) else { return (ScopeSet::EMPTY, None) };
+        let mut until = None;
+        for later in self.versions.iter().filter(|v| v.fresh_consent && v.published_at > agreed.published_at) {
+            let effect = later.published_at.plus(self.effect_delay);
+            if effect <= t {
+                return (ScopeSet::EMPTY, None);
+            }
+            until = Some(until.map_or(effect, |u: Timestamp| u.min(effect)));
+        }
+        (agreed.declared, until)
+    }
+
     /// The scopes callable at `t`: those of the version in effect.
     pub fn in_effect(&self, t: Timestamp) -> ScopeSet {
         self.version_in_effect(t).map_or(ScopeSet::EMPTY, |v| v.declared)
@@ -454,13 +486,20 @@ impl Guidelines {
 /// A scope id as given to the builder, with its purpose text.
 type ScopeEntry = (String, Option<String>);
 
+#[derive(Debug, Clone)]
+struct BuilderVersion {
+    published_at: Timestamp,
+    scopes: Vec<ScopeEntry>,
+    fresh_consent: bool,
+}
+
 /// Builds [`Guidelines`].
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct GuidelinesBuilder {
     contract_name: String,
     contract: Option<ContractLocation>,
-    versions: Vec<(Timestamp, Vec<ScopeEntry>)>,
+    versions: Vec<BuilderVersion>,
     effect_delay: Duration,
     banned: bool,
     custom: Vec<CustomScope>,
@@ -488,7 +527,7 @@ impl GuidelinesBuilder {
         S: AsRef<str>,
     {
         let scopes = scopes.into_iter().map(|s| (s.as_ref().to_owned(), None)).collect();
-        self.versions.push((published_at, scopes));
+        self.versions.push(BuilderVersion { published_at, scopes, fresh_consent: false });
         self
     }
 
@@ -500,7 +539,28 @@ impl GuidelinesBuilder {
         P: Into<String>,
     {
         let scopes = scopes.into_iter().map(|(s, p)| (s.as_ref().to_owned(), Some(p.into()))).collect();
-        self.versions.push((published_at, scopes));
+        self.versions.push(BuilderVersion { published_at, scopes, fresh_consent: false });
+        self
+    }
+
+    /// Marks the version added last as requiring fresh consent: once it is in effect, consent
+    /// given to any earlier version covers nothing and every user is asked again, even when the
+    /// version adds no scope (a purpose changed; PIPL Art. 14). Does nothing before any version.
+    ///
+    /// ```
+    /// use privacy_runtime::{Guidelines, Timestamp};
+    /// let g = Guidelines::builder("《示例小程序隐私保护指引》")
+    ///     .version(Timestamp::utc(2023, 7, 11, 0, 0, 0), ["chosen_location"])
+    ///     .version_with_purposes(Timestamp::utc(2024, 1, 1, 0, 0, 0), [("chosen_location", "用于推荐附近门店")])
+    ///     .requires_fresh_consent()
+    ///     .build()?;
+    /// assert!(g.versions()[1].fresh_consent);
+    /// # Ok::<(), privacy_runtime::GuidelinesError>(())
+    /// ```
+    pub fn requires_fresh_consent(mut self) -> Self {
+        if let Some(v) = self.versions.last_mut() {
+            v.fresh_consent = true;
+        }
         self
     }
 
@@ -564,7 +624,7 @@ impl GuidelinesBuilder {
             }
         }
         let mut previous: Option<Timestamp> = None;
-        for (i, (published_at, scopes)) in self.versions.iter().enumerate() {
+        for (i, BuilderVersion { published_at, scopes, .. }) in self.versions.iter().enumerate() {
             let version = u32::try_from(i + 1).unwrap_or(u32::MAX);
             if rules::published_at_millis(published_at.unix_millis()).is_err() {
                 return Err(GuidelinesError::PublishedOutOfRange { version, published_at: *published_at });
@@ -600,7 +660,7 @@ impl GuidelinesBuilder {
             custom: self.custom,
             agree_buttons: self.agree_buttons,
         };
-        for (i, (published_at, scopes)) in self.versions.into_iter().enumerate() {
+        for (i, BuilderVersion { published_at, scopes, fresh_consent }) in self.versions.into_iter().enumerate() {
             let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
             let mut declared = ScopeSet::EMPTY;
             let mut purposes = Vec::new();
@@ -620,8 +680,8 @@ impl GuidelinesBuilder {
                     purposes.push((scope, p));
                 }
             }
-            let id = VersionId::of(&g.contract_name, published_at, &mut content);
-            g.versions.push(GuidelineVersion { id, number, published_at, declared, purposes });
+            let id = VersionId::of(&g.contract_name, published_at, fresh_consent, &mut content);
+            g.versions.push(GuidelineVersion { id, number, published_at, declared, purposes, fresh_consent });
         }
         g.latest = g.versions.last().map_or(ScopeSet::EMPTY, |v| v.declared);
         g
@@ -647,8 +707,9 @@ pub struct Compiled<'a> {
     pub banned: bool,
     /// Custom scopes: id, Chinese name, English name, description.
     pub custom_scopes: &'a [[&'a str; 4]],
-    /// Versions, oldest first: publish time and (scope id, purpose).
-    pub versions: &'a [(i64, &'a [(&'a str, &'a str)])],
+    /// Versions, oldest first: publish time, whether it requires fresh consent, and
+    /// (scope id, purpose).
+    pub versions: &'a [(i64, bool, &'a [(&'a str, &'a str)])],
 }
 
 impl Guidelines {
@@ -674,9 +735,10 @@ impl Guidelines {
         b.versions = c
             .versions
             .iter()
-            .map(|(at, scopes)| {
-                let scopes = scopes.iter().map(|(id, p)| ((*id).to_owned(), Some((*p).to_owned()))).collect();
-                (Timestamp::from_unix_millis(*at), scopes)
+            .map(|(at, fresh_consent, scopes)| BuilderVersion {
+                published_at: Timestamp::from_unix_millis(*at),
+                scopes: scopes.iter().map(|(id, p)| ((*id).to_owned(), Some((*p).to_owned()))).collect(),
+                fresh_consent: *fresh_consent,
             })
             .collect();
         b.assemble()

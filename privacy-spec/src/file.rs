@@ -76,6 +76,9 @@ pub struct FileVersion {
     pub scopes: Vec<(String, String)>,
     /// The line of its `published_at`.
     pub line: usize,
+    /// `fresh_consent = true`: consent given to an earlier version does not carry over (a
+    /// changed purpose); every user agrees again once this version is in effect.
+    pub fresh_consent: bool,
 }
 
 impl FileVersion {
@@ -138,6 +141,8 @@ struct RawFile {
 #[serde(deny_unknown_fields)]
 struct RawVersion {
     published_at: Spanned<toml::Value>,
+    #[serde(default)]
+    fresh_consent: bool,
     #[serde(default)]
     scopes: BTreeMap<Spanned<String>, String>,
 }
@@ -251,7 +256,12 @@ impl GuidelinesFile {
                 }
                 scopes.push((id.into_inner(), purpose));
             }
-            versions.push(FileVersion { published_at_millis, scopes, line: position(text, span.start).0 });
+            versions.push(FileVersion {
+                published_at_millis,
+                scopes,
+                line: position(text, span.start).0,
+                fresh_consent: v.fresh_consent,
+            });
         }
 
         Ok(GuidelinesFile {

@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use super::{BoxFuture, ChangeFeed, ConsentEvent, ConsentRecord, ConsentStore, current_of};
+use super::{BoxFuture, ChangeFeed, ConsentEvent, ConsentRecord, ConsentStore, LedgerEntry, current_of};
 use crate::error::StoreError;
 use crate::subject::Subject;
 
-type Histories = HashMap<(String, Subject), Vec<ConsentEvent>>;
+type Histories = HashMap<(String, Subject), Vec<LedgerEntry>>;
 
 /// A store in memory, for tests and single-process demos. Its history lasts as long as the
 /// process.
@@ -39,13 +39,18 @@ impl MemoryStore {
 }
 
 impl ConsentStore for MemoryStore {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.with(|m| m.entry((app.to_owned(), event.subject().clone())).or_default().push(event.clone()));
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
+        let seq = self.with(|m| {
+            let history = m.entry((app.to_owned(), event.subject().clone())).or_default();
+            let seq = history.len() as u64 + 1;
+            history.push(LedgerEntry::new(app, seq, event.clone()));
+            seq
+        });
         // Told with no lock of the store held: a gate may read the store right away.
         for feed in self.feeds() {
             feed.changed(app, event.subject().as_ref());
         }
-        Box::pin(std::future::ready(Ok(())))
+        Box::pin(std::future::ready(Ok(seq)))
     }
 
     fn current<'a>(
@@ -53,7 +58,8 @@ impl ConsentStore for MemoryStore {
         app: &'a str,
         subject: &'a Subject,
     ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
-        let r = self.with(|m| m.get(&(app.to_owned(), subject.clone())).and_then(|h| current_of(h)));
+        let r = self
+            .with(|m| m.get(&(app.to_owned(), subject.clone())).and_then(|h| current_of(h.iter().map(|e| &e.event))));
         Box::pin(std::future::ready(Ok(r)))
     }
 
@@ -61,7 +67,7 @@ impl ConsentStore for MemoryStore {
         &'a self,
         app: &'a str,
         subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
         let r = self.with(|m| m.get(&(app.to_owned(), subject.clone())).cloned().unwrap_or_default());
         Box::pin(std::future::ready(Ok(r)))
     }

@@ -6,11 +6,24 @@
 
 mod feed;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod receipt;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod store;
 
 pub use feed::ChangeFeed;
 pub(crate) use feed::ChangeSink;
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{FeedNotice, PostgresStore};
+pub(crate) use receipt::json_lines;
+pub use receipt::{Collection, ConsentReceipt, ConsentState, Controller, Notice, Purpose};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 pub use store::{BoxFuture, ConsentStore};
 
 use crate::clock::Timestamp;
@@ -47,8 +60,12 @@ pub struct ConsentRecord {
     pub subject: Subject,
     /// When.
     pub at: Timestamp,
-    /// The guideline version in effect then, by identity; `None` when none was.
+    /// The guideline version in effect then, by identity (its publish time and the SHA-256 of
+    /// what it declares); `None` when none was.
     pub version: Option<VersionId>,
+    /// The ids of the scopes that version declares: what the user agreed to.
+    #[serde(default)]
+    pub scopes: Vec<String>,
     /// Through which button or prompt.
     pub source: ConsentSource,
     /// The API whose call asked for it, if one did.
@@ -64,17 +81,54 @@ impl ConsentRecord {
         source: ConsentSource,
         referrer: Option<String>,
     ) -> Self {
-        ConsentRecord { subject, at, version, source, referrer }
+        ConsentRecord { subject, at, version, scopes: Vec::new(), source, referrer }
+    }
+
+    /// The record with the ids of the scopes it covers.
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: Vec<String>) -> Self {
+        self.scopes = scopes;
+        self
     }
 }
 
 /// One entry of a user's consent history.
+///
+/// | event | when | written by |
+/// |---|---|---|
+/// | `exposed` | the app's own popup was shown (`resolve({ event: 'exposureAuthorization' })`) | [`Gate::resolve`](crate::Gate::resolve) |
+/// | `agreed` | the agree button was tapped, alone or combined, or the official prompt accepted | [`Gate::tap_agree_button`](crate::Gate::tap_agree_button), [`Gate::agree_with_action`](crate::Gate::agree_with_action), the official prompt |
+/// | `agree_resolved` | `resolve({ event: 'agree', buttonId })` settled an authorization | [`Gate::resolve`](crate::Gate::resolve) |
+/// | `refused` | `disagree`, or the official prompt refused | [`Gate::resolve`](crate::Gate::resolve), the official prompt |
+/// | `cleared` | consent withdrawn | [`Gate::clear`](crate::Gate::clear) |
+/// | `expired` | consent reached its maximum age | the gate, at the user's next call |
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "event")]
 #[non_exhaustive]
 pub enum ConsentEvent {
+    /// The app's own privacy popup was shown for an authorization.
+    Exposed {
+        /// To whom.
+        subject: Subject,
+        /// When.
+        at: Timestamp,
+        /// The API whose call asked.
+        referrer: String,
+    },
     /// The user agreed.
     Agreed(ConsentRecord),
+    /// The app answered an authorization with `agree`, naming the button the user tapped (the
+    /// consent itself is the `agreed` entry of the tap).
+    AgreeResolved {
+        /// Who.
+        subject: Subject,
+        /// When.
+        at: Timestamp,
+        /// The agree button named.
+        button_id: String,
+        /// The API whose call asked.
+        referrer: String,
+    },
     /// The user refused: in the official prompt or in the app's own popup.
     Refused {
         /// Who.
@@ -93,6 +147,19 @@ pub enum ConsentEvent {
         /// When.
         at: Timestamp,
     },
+    /// The user's consent reached the gate's maximum age
+    /// ([`GateBuilder::max_consent_age`](crate::GateBuilder::max_consent_age)): it no longer
+    /// counts, and the user is asked again.
+    Expired {
+        /// Who.
+        subject: Subject,
+        /// When the gate found it expired.
+        at: Timestamp,
+        /// When the consent that expired was given.
+        agreed_at: Timestamp,
+        /// The version it agreed to.
+        version: Option<VersionId>,
+    },
 }
 
 impl ConsentEvent {
@@ -100,7 +167,11 @@ impl ConsentEvent {
     pub fn subject(&self) -> &Subject {
         match self {
             ConsentEvent::Agreed(r) => &r.subject,
-            ConsentEvent::Refused { subject, .. } | ConsentEvent::Cleared { subject, .. } => subject,
+            ConsentEvent::Exposed { subject, .. }
+            | ConsentEvent::AgreeResolved { subject, .. }
+            | ConsentEvent::Refused { subject, .. }
+            | ConsentEvent::Cleared { subject, .. }
+            | ConsentEvent::Expired { subject, .. } => subject,
         }
     }
 
@@ -108,18 +179,69 @@ impl ConsentEvent {
     pub fn at(&self) -> Timestamp {
         match self {
             ConsentEvent::Agreed(r) => r.at,
-            ConsentEvent::Refused { at, .. } | ConsentEvent::Cleared { at, .. } => *at,
+            ConsentEvent::Exposed { at, .. }
+            | ConsentEvent::AgreeResolved { at, .. }
+            | ConsentEvent::Refused { at, .. }
+            | ConsentEvent::Cleared { at, .. }
+            | ConsentEvent::Expired { at, .. } => *at,
+        }
+    }
+
+    /// The event's name in the ledger and in exports: `exposed`, `agreed`, `agree_resolved`,
+    /// `refused`, `cleared` or `expired`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConsentEvent::Exposed { .. } => "exposed",
+            ConsentEvent::Agreed(_) => "agreed",
+            ConsentEvent::AgreeResolved { .. } => "agree_resolved",
+            ConsentEvent::Refused { .. } => "refused",
+            ConsentEvent::Cleared { .. } => "cleared",
+            ConsentEvent::Expired { .. } => "expired",
         }
     }
 }
 
-/// The consent in force after `history`: the latest agreement not followed by a clear. Stores
-/// derive [`ConsentStore::current`] with it.
-pub fn current_of(history: &[ConsentEvent]) -> Option<ConsentRecord> {
-    history.iter().rev().find_map(|e| match e {
+/// One entry of the consent ledger: an event, the app it belongs to, and its place in the
+/// subject's history. Sequence numbers start at 1 and have no gaps: entry `n` of a subject is
+/// the `n`th event ever appended for them in that app.
+///
+/// Serialized flat, one JSON object per entry: `{"app":…,"seq":…,"event":"agreed",…}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct LedgerEntry {
+    /// The app (the gate's app id).
+    pub app: String,
+    /// The entry's number in the subject's history, from 1.
+    pub seq: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: ConsentEvent,
+}
+
+impl LedgerEntry {
+    /// An entry, as a store reads one back.
+    pub fn new(app: impl Into<String>, seq: u64, event: ConsentEvent) -> Self {
+        LedgerEntry { app: app.into(), seq, event }
+    }
+}
+
+/// A subject as text that keeps its kind: `s:` and a string id, or `i:` and an integer id.
+pub(crate) fn subject_text(subject: &Subject) -> String {
+    match subject.as_ref() {
+        crate::subject::SubjectRef::Int(i) => format!("i:{i}"),
+        crate::subject::SubjectRef::Str(s) => format!("s:{s}"),
+    }
+}
+
+/// The consent in force after `history`: the latest agreement not followed by a clear or an
+/// expiry. Stores derive [`ConsentStore::current`] with it.
+pub fn current_of<'a>(
+    history: impl IntoIterator<Item = &'a ConsentEvent, IntoIter: DoubleEndedIterator>,
+) -> Option<ConsentRecord> {
+    history.into_iter().rev().find_map(|e| match e {
         ConsentEvent::Agreed(r) => Some(Some(r.clone())),
-        ConsentEvent::Cleared { .. } => Some(None),
-        ConsentEvent::Refused { .. } => None,
+        ConsentEvent::Cleared { .. } | ConsentEvent::Expired { .. } => Some(None),
+        ConsentEvent::Exposed { .. } | ConsentEvent::AgreeResolved { .. } | ConsentEvent::Refused { .. } => None,
     })?
 }
 
@@ -128,13 +250,13 @@ mod tests {
     use super::*;
 
     fn agreed(at: i64) -> ConsentEvent {
-        ConsentEvent::Agreed(ConsentRecord {
-            subject: Subject::from("u"),
-            at: Timestamp::from_unix_millis(at),
-            version: None,
-            source: ConsentSource::OfficialPrompt,
-            referrer: None,
-        })
+        ConsentEvent::Agreed(ConsentRecord::new(
+            Subject::from("u"),
+            Timestamp::from_unix_millis(at),
+            None,
+            ConsentSource::OfficialPrompt,
+            None,
+        ))
     }
 
     #[test]
@@ -147,10 +269,17 @@ mod tests {
             style: Some(PromptStyle::Direct),
             referrer: "getLocation".into(),
         };
+        let expired = ConsentEvent::Expired {
+            subject: Subject::from("u"),
+            at: Timestamp::from_unix_millis(5),
+            agreed_at: Timestamp::from_unix_millis(3),
+            version: None,
+        };
         assert_eq!(current_of(&[]), None);
         assert!(current_of(&[agreed(1)]).is_some());
         assert_eq!(current_of(&[agreed(1), clear.clone()]), None);
-        assert_eq!(current_of(&[agreed(1), clear, agreed(3), refuse]).map(|r| r.at.unix_millis()), Some(3));
+        assert_eq!(current_of(&[agreed(1), clear, agreed(3), refuse.clone()]).map(|r| r.at.unix_millis()), Some(3));
+        assert_eq!(current_of(&[agreed(3), refuse, expired]), None);
     }
 
     #[test]
@@ -160,5 +289,9 @@ mod tests {
         assert_eq!(v["source"]["kind"], "official_prompt");
         let back: ConsentEvent = serde_json::from_value(v).unwrap();
         assert_eq!(back, agreed(0));
+        let entry = LedgerEntry::new("wx1", 7, agreed(0));
+        let line = serde_json::to_string(&entry).unwrap();
+        assert!(line.starts_with(r#"{"app":"wx1","seq":7,"event":"agreed","#), "{line}");
+        assert_eq!(serde_json::from_str::<LedgerEntry>(&line).unwrap(), entry);
     }
 }

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::{ChangeFeed, ConsentEvent, ConsentRecord};
+use super::{ChangeFeed, ConsentEvent, ConsentRecord, LedgerEntry};
 use crate::error::StoreError;
 use crate::subject::Subject;
 
@@ -28,8 +28,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// `Arc<S>` is a store when `S` is, so a test can keep a handle on the store it installed.
 pub trait ConsentStore: Send + Sync + 'static {
-    /// Appends `event` to the history of `app`. Returns only once the event is durable.
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Appends `event` to the history of `app`. Returns only once the event is durable, with its
+    /// sequence number in the subject's history: 1 for their first event, then one more for
+    /// each, with no gaps, however many writers append at once. An error means the event may or
+    /// may not be stored (a commit whose answer was lost); it is never acknowledged.
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>>;
 
     /// The consent in force for `subject`: the latest agreement not followed by a clear.
     fn current<'a>(
@@ -38,12 +41,9 @@ pub trait ConsentStore: Send + Sync + 'static {
         subject: &'a Subject,
     ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>>;
 
-    /// Every event of `subject`, oldest first.
-    fn history<'a>(
-        &'a self,
-        app: &'a str,
-        subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>>;
+    /// Every entry of `subject`, in sequence order.
+    fn history<'a>(&'a self, app: &'a str, subject: &'a Subject)
+    -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>>;
 
     /// Subscribes a gate to this store's changes. Returns `true` when the store will call
     /// [`ChangeFeed::changed`] for every event appended from now on (by anyone, once it is
@@ -60,7 +60,7 @@ pub trait ConsentStore: Send + Sync + 'static {
 }
 
 impl<S: ConsentStore + ?Sized> ConsentStore for Arc<S> {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         (**self).append(app, event)
     }
 
@@ -76,7 +76,7 @@ impl<S: ConsentStore + ?Sized> ConsentStore for Arc<S> {
         &'a self,
         app: &'a str,
         subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
         (**self).history(app, subject)
     }
 

@@ -24,7 +24,8 @@ use super::blocking::{InAsync, now_or_never};
 use super::official::PromptRequest;
 use super::resolver::{PromptResponder, Resolver};
 use super::{Gate, NeedAuthorization, PrivacySetting, REQUIRE_PRIVACY_AUTHORIZE, WaitPolicy, provisional};
-use crate::consent::ConsentRecord;
+use crate::clock::Timestamp;
+use crate::consent::{ConsentEvent, ConsentRecord};
 use crate::error::{PendingStage, PrivacyError, PrivacyErrorKind, StoreError};
 use crate::scope::ScopeSet;
 use crate::subject::{AsSubject, Subject, SubjectRef};
@@ -41,6 +42,13 @@ enum Waited {
 }
 
 type StoreRead<'a> = Pin<Box<dyn Future<Output = Result<ScopeSet, StoreError>> + Send + 'a>>;
+
+/// What a stored consent covers now, until when, and whether it has expired.
+pub(super) struct Cover {
+    pub(super) covered: ScopeSet,
+    pub(super) until: Option<Timestamp>,
+    pub(super) expired: bool,
+}
 
 impl Gate {
     /// The scopes callable now.
@@ -74,25 +82,57 @@ impl Gate {
         }
     }
 
-    /// The scopes a stored consent covers: those its version declares, if the guidelines still
-    /// hold that version; nothing otherwise.
-    pub(super) fn covered_by(&self, record: Option<&ConsentRecord>) -> ScopeSet {
-        record
-            .and_then(|r| r.version.as_ref())
-            .and_then(|id| self.inner.guidelines.version_by_id(id))
-            .map_or(ScopeSet::EMPTY, |v| v.declared)
+    /// What a stored consent covers at `now`: the scopes its version declares, if the guidelines
+    /// still hold that version, no later version requiring fresh consent is in effect, and the
+    /// consent is younger than the maximum age; nothing otherwise.
+    pub(super) fn cover_of(&self, record: Option<&ConsentRecord>, now: Timestamp) -> Cover {
+        let Some((record, version)) = record.and_then(|r| Some((r, r.version.as_ref()?))) else {
+            return Cover { covered: ScopeSet::EMPTY, until: None, expired: false };
+        };
+        let ends = self.inner.max_consent_age.map(|age| record.at.plus(age));
+        if ends.is_some_and(|end| end <= now) {
+            return Cover { covered: ScopeSet::EMPTY, until: None, expired: true };
+        }
+        let (covered, fresh_due) = self.inner.guidelines.consent_cover(version, now);
+        let until = match (fresh_due, ends) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Cover { covered, until, expired: false }
     }
 
-    /// Reads `subject`'s consent from the store into the snapshot.
+    /// Reads `subject`'s consent from the store into the snapshot. A consent found past its
+    /// maximum age is marked expired in the store first.
     fn load_covered<'a>(&'a self, subject: &'a Subject) -> StoreRead<'a> {
         Box::pin(async move {
             let start = self.inner.snapshots.begin_read(subject.as_ref(), self.now());
             let record = self.inner.store.current(&self.inner.app, subject).await?;
-            let covered = self.covered_by(record.as_ref());
-            self.inner.snapshots.fill(subject, covered, start);
+            let cover = self.cover_of(record.as_ref(), self.now());
+            if let (true, Some(record)) = (cover.expired, &record) {
+                self.expire(subject, record).await?;
+                return Ok(ScopeSet::EMPTY);
+            }
+            self.inner.snapshots.fill(subject, cover.covered, cover.until, start);
             // A change that overtook the read is what counts.
-            Ok(self.snapshot(subject.as_ref()).unwrap_or(covered))
+            Ok(self.snapshot(subject.as_ref()).unwrap_or(cover.covered))
         })
+    }
+
+    /// Appends the expiry of `record`, unless the user's consent changed since it was read.
+    async fn expire(&self, subject: &Subject, record: &ConsentRecord) -> Result<(), StoreError> {
+        let _w = self.inner.writes.lock(subject).await;
+        if self.inner.store.current(&self.inner.app, subject).await?.as_ref() != Some(record) {
+            return Ok(());
+        }
+        let event = ConsentEvent::Expired {
+            subject: subject.clone(),
+            at: self.now(),
+            agreed_at: record.at,
+            version: record.version,
+        };
+        self.inner.store.append(&self.inner.app, &event).await?;
+        self.inner.snapshots.forget(subject.as_ref());
+        Ok(())
     }
 
     /// The snapshot's answer for `subject`, if it has a fresh one.

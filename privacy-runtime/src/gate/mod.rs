@@ -157,6 +157,7 @@ pub(crate) struct GateInner {
     wait: WaitPolicy,
     refusal_hold: Duration,
     ttl: Duration,
+    max_consent_age: Option<Duration>,
     snapshots: Snapshots,
     writes: WriteLocks,
     auths: Table,
@@ -212,6 +213,7 @@ pub struct GateBuilder {
     runtime: Option<RuntimeHandle>,
     snapshot_capacity: usize,
     staleness_bound: Duration,
+    max_consent_age: Option<Duration>,
 }
 
 impl GateBuilder {
@@ -274,6 +276,14 @@ impl GateBuilder {
         self
     }
 
+    /// How long a consent counts (default: for ever). Past that age, the user's next call finds
+    /// it expired: the gate appends an [`Expired`](crate::ConsentEvent::Expired) entry and asks
+    /// again, as for a user who never agreed. 13 months is a common choice (about 396 days).
+    pub fn max_consent_age(mut self, age: Duration) -> Self {
+        self.max_consent_age = Some(age);
+        self
+    }
+
     /// The tokio runtime that drives the store when a `_blocking` method is called from a thread
     /// outside any runtime. By default, the runtime the gate is built on, if any.
     #[cfg(feature = "tokio")]
@@ -306,6 +316,7 @@ impl GateBuilder {
                 wait: self.wait,
                 refusal_hold: self.refusal_hold,
                 ttl: self.ttl,
+                max_consent_age: self.max_consent_age,
                 snapshots,
                 writes: WriteLocks::default(),
                 auths: Table::default(),
@@ -374,6 +385,7 @@ impl Gate {
             runtime: None,
             snapshot_capacity: DEFAULT_SNAPSHOT_CAPACITY,
             staleness_bound: DEFAULT_STALENESS_BOUND,
+            max_consent_age: None,
         }
     }
 

@@ -10,7 +10,7 @@ use super::authorization::{AgreeCheck, Authorization, Claim, NotOpen, Outcome};
 use super::resolver::{CombinedError, Resolution, ResolveError};
 use super::{Gate, provisional};
 use crate::clock::Timestamp;
-use crate::consent::{ConsentEvent, ConsentRecord, ConsentSource};
+use crate::consent::{ConsentEvent, ConsentReceipt, ConsentRecord, ConsentSource, LedgerEntry};
 use crate::error::{PendingStage, StoreError};
 use crate::prompt::PromptAnswer;
 use crate::scope::ScopeSet;
@@ -37,21 +37,23 @@ impl Gate {
         source: ConsentSource,
         referrer: Option<&str>,
     ) -> ConsentRecord {
-        ConsentRecord {
-            subject: subject.clone(),
-            at: now,
-            version: self.inner.guidelines.version_in_effect(now).map(|v| v.id),
-            source,
-            referrer: referrer.map(str::to_owned),
-        }
+        let g = &self.inner.guidelines;
+        let version = g.version_in_effect(now);
+        let scopes = version
+            .map(|v| v.declared.iter().filter_map(|s| g.scope_id(s).map(str::to_owned)).collect())
+            .unwrap_or_default();
+        ConsentRecord::new(subject.clone(), now, version.map(|v| v.id), source, referrer.map(str::to_owned))
+            .with_scopes(scopes)
     }
 
     /// Makes a stored agreement visible (call with the user's write lock held): the snapshot,
     /// the hold lifted, the tap noted on the open authorization, which is settled if the new
     /// consent covers it.
     fn apply_agreement(&self, record: &ConsentRecord, button_id: Option<&str>) {
-        let covered = self.covered_by(Some(record));
-        self.inner.snapshots.set(&record.subject, covered, self.now());
+        let now = self.now();
+        let cover = self.cover_of(Some(record), now);
+        let covered = cover.covered;
+        self.inner.snapshots.set(&record.subject, covered, cover.until, now);
         self.inner.auths.lift_hold(&record.subject);
         if let Some(open) = self.inner.auths.open_of(&record.subject) {
             if let Some(id) = button_id {
@@ -208,14 +210,50 @@ impl Gate {
         self.blocker().map_err(|_| StoreError::blocking_in_async("Gate::clear"))?.run(self.clear(subject))
     }
 
-    /// The user's consent history, oldest first.
-    pub async fn history(&self, subject: impl AsSubject) -> Result<Vec<ConsentEvent>, StoreError> {
+    /// The user's consent history: every ledger entry, in sequence order.
+    pub async fn history(&self, subject: impl AsSubject) -> Result<Vec<LedgerEntry>, StoreError> {
         let subject = subject.as_subject().to_owned();
         self.inner.store.history(&self.inner.app, &subject).await
     }
 
+    /// The user's whole ledger as JSON lines, one entry per line, oldest first: what a user
+    /// asking for their data, or an auditor, is given.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use privacy_runtime::{Gate, Guidelines, Timestamp};
+    /// let g = Guidelines::builder("《示例小程序隐私保护指引》")
+    ///     .version(Timestamp::utc(2023, 7, 11, 0, 0, 0), ["chosen_location"])
+    ///     .agree_button("agree-btn")
+    ///     .build()?;
+    /// let gate = Gate::builder("wx1234", g).build();
+    /// gate.tap_agree_button("openid-1", "agree-btn").await?;
+    /// gate.clear("openid-1").await?;
+    /// let lines = gate.export_history("openid-1").await?;
+    /// assert_eq!(lines.lines().count(), 2);
+    /// assert!(lines.starts_with(r#"{"app":"wx1234","seq":1,"event":"agreed""#));
+    /// let receipt = gate.consent_receipt("openid-1").await?;
+    /// assert_eq!(receipt.state, privacy_runtime::ConsentState::Withdrawn);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn export_history(&self, subject: impl AsSubject) -> Result<String, StoreError> {
+        let history = self.history(subject).await?;
+        crate::consent::json_lines(&history)
+            .map_err(|e| StoreError::with_source("a ledger entry could not be written as JSON", e))
+    }
+
+    /// A consent receipt for the user, shaped after ISO/IEC TS 27560: controller, subject, the
+    /// notice and version agreed to with its hash, the scopes and purposes, when and how the
+    /// consent was collected, and its state now.
+    pub async fn consent_receipt(&self, subject: impl AsSubject) -> Result<ConsentReceipt, StoreError> {
+        let subject = subject.as_subject().to_owned();
+        let history = self.inner.store.history(&self.inner.app, &subject).await?;
+        Ok(ConsentReceipt::of(&self.inner.app, &subject, &self.inner.guidelines, &history, self.now()))
+    }
+
     /// [`history`](Self::history) for sync code.
-    pub fn history_blocking(&self, subject: impl AsSubject) -> Result<Vec<ConsentEvent>, StoreError> {
+    pub fn history_blocking(&self, subject: impl AsSubject) -> Result<Vec<LedgerEntry>, StoreError> {
         self.blocker().map_err(|_| StoreError::blocking_in_async("Gate::history"))?.run(self.history(subject))
     }
 
@@ -236,10 +274,44 @@ impl Gate {
         match resolution {
             Resolution::ExposureAuthorization => {
                 auth.set_exposed();
+                self.inner.store.append(&self.inner.app, &self.exposed_event(&auth)).await?;
                 Ok(())
             }
-            Resolution::Agree { button_id } => self.agree_authorization(&auth, &button_id),
+            Resolution::Agree { button_id } => {
+                self.agree_authorization(&auth, &button_id)?;
+                self.inner.store.append(&self.inner.app, &self.agree_event(&auth, &button_id)).await?;
+                Ok(())
+            }
             Resolution::Disagree => self.refuse(&auth, None).await,
+        }
+    }
+
+    pub(super) fn exposed_event(&self, auth: &Authorization) -> ConsentEvent {
+        ConsentEvent::Exposed { subject: auth.subject.clone(), at: self.now(), referrer: auth.referrer.to_string() }
+    }
+
+    pub(super) fn agree_event(&self, auth: &Authorization, button_id: &str) -> ConsentEvent {
+        ConsentEvent::AgreeResolved {
+            subject: auth.subject.clone(),
+            at: self.now(),
+            button_id: button_id.to_owned(),
+            referrer: auth.referrer.to_string(),
+        }
+    }
+
+    /// Appends a notice (an exposure, an `agree`) from sync code: at once when the store answers
+    /// at once, else on the gate's tokio runtime. The consent itself is never written this way.
+    pub(super) fn append_in_background(&self, event: ConsentEvent) {
+        let gate = self.clone();
+        let mut write = Box::pin(async move {
+            // A notice that cannot be written leaves the consent as it is; nothing waits on it.
+            let _ = gate.inner.store.append(&gate.inner.app, &event).await;
+        });
+        if super::blocking::now_or_never(&mut write).is_none() {
+            #[cfg(feature = "tokio")]
+            if let Some(handle) = tokio::runtime::Handle::try_current().ok().or_else(|| self.inner.runtime.clone()) {
+                drop(handle.spawn(write));
+            }
         }
     }
 
@@ -373,7 +445,7 @@ impl Gate {
         let claim = self.claim(auth)?;
         let event = event(now);
         let result = match self.inner.store.append(&self.inner.app, &event).await {
-            Ok(()) => {
+            Ok(_) => {
                 then(&event, now);
                 Ok(())
             }

@@ -164,10 +164,13 @@ impl Resolver {
         self.auth.as_ref().map(|a| a.ticket)
     }
 
-    /// `exposureAuthorization`: the app's popup was shown.
+    /// `exposureAuthorization`: the app's popup was shown. Appends an
+    /// [`Exposed`](crate::ConsentEvent::Exposed) entry: at once with a store that answers at
+    /// once, else on the gate's tokio runtime ([`Gate::resolve`] waits for it instead).
     pub fn exposure(&self) {
         if let Some(a) = &self.auth {
             a.set_exposed();
+            self.gate.append_in_background(self.gate.exposed_event(a));
         }
     }
 
@@ -178,12 +181,15 @@ impl Resolver {
 
     /// `agree`: accepted only if `button_id` is a registered agree button that this user tapped
     /// during this authorization. The tap recorded the consent (and already released the calls
-    /// it covers), so `agree` writes nothing; the calls still waiting re-check their own scopes.
+    /// it covers); `agree` settles the authorization, the calls still waiting re-check their own
+    /// scopes, and an [`AgreeResolved`](crate::ConsentEvent::AgreeResolved) entry is appended as
+    /// [`exposure`](Self::exposure) appends its own.
     pub fn agree(mut self, button_id: &str) -> Result<(), RejectedAgree> {
         let Some(auth) = self.auth.clone() else { return Ok(()) };
         match self.gate.agree_authorization(&auth, button_id) {
             Ok(()) => {
                 self.auth = None;
+                self.gate.append_in_background(self.gate.agree_event(&auth, button_id));
                 Ok(())
             }
             Err(error @ (ResolveError::AlreadySettled { .. } | ResolveError::Expired { .. })) => {

@@ -34,13 +34,19 @@ const FEED_DOWN: u64 = 2;
 /// The index of "covers nothing: a withdrawal is being stored" in [`Snapshots::sets`].
 const WITHDRAWN: u16 = 0;
 
-/// What the snapshot knows of one user: the index of the scopes the consent covers, and when it
-/// was read (whole seconds since the gate started, on the gate's clock).
+/// What the snapshot knows of one user: the index of the scopes the consent covers, when it
+/// was read, and when the consent stops covering them ([`NEVER`] unless it has a maximum age or
+/// a version requiring fresh consent is due), in whole seconds since the gate started, on the
+/// gate's clock.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Known {
     covered: u16,
     read_at: u32,
+    until: u32,
 }
+
+/// The `until` of a consent that does not end.
+const NEVER: u32 = u32::MAX;
 
 /// The longest string id kept in the entry itself (an openid is 28 bytes): a lookup then reads
 /// one place in memory, not two.
@@ -194,8 +200,14 @@ struct Cached {
 
 const KEY_INLINE: usize = 48;
 const CACHE_SLOTS: usize = 16;
-const EMPTY_SLOT: Cached =
-    Cached { gate: 0, epoch: 0, known: Known { covered: 0, read_at: 0 }, shard: 0, len: 0, key: [0; KEY_INLINE] };
+const EMPTY_SLOT: Cached = Cached {
+    gate: 0,
+    epoch: 0,
+    known: Known { covered: 0, read_at: 0, until: NEVER },
+    shard: 0,
+    len: 0,
+    key: [0; KEY_INLINE],
+};
 
 thread_local! {
     static CACHE: std::cell::RefCell<[Cached; CACHE_SLOTS]> = const { std::cell::RefCell::new([EMPTY_SLOT; CACHE_SLOTS]) };
@@ -349,6 +361,23 @@ impl Snapshots {
         now != u32::MAX && read_at != u32::MAX && now >= read_at && now - read_at < self.max_age
     }
 
+    /// `true` while a consent that ends at `until` still covers what it did. Reads the clock only
+    /// for a consent that ends.
+    #[inline]
+    fn current(&self, until: u32, now: impl Fn() -> Timestamp + Copy) -> bool {
+        until == NEVER || self.seconds(now()) < until
+    }
+
+    /// `until` for a consent that ends at `t`, rounded down: an entry is dropped up to a second
+    /// early, and the store read that follows decides on the exact time.
+    fn until(&self, t: Option<Timestamp>) -> u32 {
+        match t {
+            None => NEVER,
+            Some(t) if t <= self.start => 0,
+            Some(t) => u32::try_from(t.since(self.start).as_secs()).map_or(NEVER - 1, |s| s.min(NEVER - 1)),
+        }
+    }
+
     /// What an entry tells a call: a withdrawal being stored covers nothing, however old; any
     /// other entry, what it covers while it is fresh.
     #[inline]
@@ -356,7 +385,7 @@ impl Snapshots {
         if known.covered == WITHDRAWN {
             return Some(ScopeSet::EMPTY);
         }
-        if !self.fresh(known.read_at, now) {
+        if !self.fresh(known.read_at, now) || !self.current(known.until, now) {
             return None;
         }
         self.covers(known)
@@ -385,7 +414,7 @@ impl Snapshots {
         match hit {
             // Checked once: in the clock-bound mode `fresh` reads the clock.
             Some(known) if known.covered == WITHDRAWN => Some(ScopeSet::EMPTY),
-            Some(known) if self.fresh(known.read_at, now) => self.covers(known),
+            Some(known) if self.fresh(known.read_at, now) && self.current(known.until, now) => self.covers(known),
             _ => self.get_shared(slot, subject, now),
         }
     }
@@ -443,9 +472,10 @@ impl Snapshots {
 
     /// Keeps what a store read that began at `start` found. Dropped if anything changed in the
     /// user's shard since (a change's own value wins), and never over a withdrawal being stored.
-    pub(crate) fn fill(&self, subject: &Subject, covered: ScopeSet, start: ReadStart) {
+    pub(crate) fn fill(&self, subject: &Subject, covered: ScopeSet, until: Option<Timestamp>, start: ReadStart) {
         let s = subject.as_ref();
         let index = self.index_of(covered).filter(|&i| i != WITHDRAWN);
+        let until = self.until(until);
         let mut evict = false;
         self.write(s, |shard| {
             if shard.epoch.load(Ordering::Acquire) != start.epoch {
@@ -454,22 +484,22 @@ impl Snapshots {
             let old = self.map.pin().get(&Probe(s)).copied();
             match (old, index) {
                 (Some(k), _) if k.covered == WITHDRAWN => false,
-                (Some(k), Some(i)) if k.covered == i => {
+                (Some(k), Some(i)) if k.covered == i && k.until == until => {
                     // Only the time moves: a copy elsewhere still says the same. (Set even when
                     // earlier: a clock that went back leaves entries that would otherwise stay
                     // stale until it catches up.)
                     if start.at != k.read_at {
-                        self.put(s, Known { covered: i, read_at: start.at });
+                        self.put(s, Known { covered: i, read_at: start.at, until });
                     }
                     false
                 }
                 (Some(_), None) => self.remove(s),
                 (Some(_), Some(i)) => {
-                    self.put(s, Known { covered: i, read_at: start.at });
+                    self.put(s, Known { covered: i, read_at: start.at, until });
                     true
                 }
                 (None, Some(i)) => {
-                    evict = self.put(s, Known { covered: i, read_at: start.at });
+                    evict = self.put(s, Known { covered: i, read_at: start.at, until });
                     false
                 }
                 (None, None) => false,
@@ -482,15 +512,15 @@ impl Snapshots {
 
     /// Records what `subject`'s consent covers after a change the gate stored (under the user's
     /// write lock).
-    pub(crate) fn set(&self, subject: &Subject, covered: ScopeSet, now: Timestamp) {
+    pub(crate) fn set(&self, subject: &Subject, covered: ScopeSet, until: Option<Timestamp>, now: Timestamp) {
         let index = self.index_of(covered).filter(|&i| i != WITHDRAWN);
-        self.replace(subject.as_ref(), index, now);
+        self.replace(subject.as_ref(), index, self.until(until), now);
     }
 
     /// Sets `subject`'s snapshot to cover nothing, before a withdrawal is stored. The entry stays
     /// until [`forget`](Self::forget), and no store read can replace it.
     pub(crate) fn withdraw(&self, subject: &Subject, now: Timestamp) {
-        self.replace(subject.as_ref(), Some(WITHDRAWN), now);
+        self.replace(subject.as_ref(), Some(WITHDRAWN), NEVER, now);
     }
 
     /// Drops `subject`'s snapshot, so the next call reads the store.
@@ -543,11 +573,11 @@ impl Snapshots {
         self.map.pin().retain(keep);
     }
 
-    fn replace(&self, s: SubjectRef<'_>, index: Option<u16>, now: Timestamp) {
+    fn replace(&self, s: SubjectRef<'_>, index: Option<u16>, until: u32, now: Timestamp) {
         let mut evict = false;
         self.write(s, |_| {
             match index {
-                Some(i) => evict = self.put(s, Known { covered: i, read_at: self.seconds(now) }),
+                Some(i) => evict = self.put(s, Known { covered: i, read_at: self.seconds(now), until }),
                 None => {
                     self.remove(s);
                 }
@@ -648,7 +678,7 @@ mod tests {
     #[test]
     fn ids_of_both_kinds_never_meet() {
         let s = snapshots(100);
-        s.set(&Subject::from(7u64), A, Timestamp::EPOCH);
+        s.set(&Subject::from(7u64), A, None, Timestamp::EPOCH);
         assert_eq!(s.get(SubjectRef::Int(7), || Timestamp::EPOCH), Some(A));
         assert_eq!(s.get(SubjectRef::Str("7"), || Timestamp::EPOCH), None);
         let long = "x".repeat(SHORT + 1);
@@ -673,7 +703,7 @@ mod tests {
     fn a_full_snapshot_evicts_and_never_exceeds_its_capacity() {
         let s = snapshots(SHARDS * 4);
         for i in 0..10_000u64 {
-            s.set(&Subject::from(i), A, Timestamp::EPOCH);
+            s.set(&Subject::from(i), A, None, Timestamp::EPOCH);
         }
         assert!(s.len() <= SHARDS * 4, "kept {} users", s.len());
         assert!(s.len() >= SHARDS * 3, "kept {} users", s.len());
@@ -688,7 +718,7 @@ mod tests {
         for i in 0..1000u64 {
             let subject = Subject::from(i);
             let start = s.begin_read(subject.as_ref(), Timestamp::EPOCH);
-            s.fill(&subject, ScopeSet::EMPTY, start);
+            s.fill(&subject, ScopeSet::EMPTY, None, start);
         }
         assert_eq!(s.len(), 0);
     }

@@ -1,0 +1,524 @@
+//! The consent ledger in PostgreSQL: one ledger for several backend instances, with
+//! LISTEN/NOTIFY as the change feed.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+use tokio_postgres::config::Host;
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Statement};
+
+use super::sql::{self, Row};
+use super::{BoxFuture, ChangeFeed, ConsentEvent, ConsentRecord, ConsentStore, LedgerEntry, current_of};
+use crate::error::StoreError;
+use crate::subject::Subject;
+
+/// What a [`PostgresStore`]'s listener saw, for monitoring and for tests that wait on it
+/// ([`PostgresStore::notices`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FeedNotice {
+    /// Another instance changed `subject`'s consent in `app`; this instance's gates were told.
+    Changed {
+        /// The app.
+        app: String,
+        /// The user.
+        subject: Subject,
+    },
+    /// The listening connection was lost: the gates fall back to their staleness bound.
+    Down,
+    /// Listening again; every gate forgot what it read, since changes may have been missed.
+    Resynced,
+}
+
+/// The consent ledger in PostgreSQL, for backends that run as several instances.
+///
+/// - **One ledger, many instances.** Every instance appends to `privacy_consent_ledger`; an
+///   append computes the subject's next sequence number and inserts the row in one statement,
+///   and a writer that lost the race for a number tries again, so sequences stay gap-free and in
+///   order with any number of writers.
+/// - **Durable before acknowledged.** An append returns once its transaction committed (with the
+///   server's `synchronous_commit`, on by default). A lost connection mid-write is an error: the
+///   entry is not acknowledged, and may or may not be stored.
+/// - **The change feed.** The same statement sends `NOTIFY privacy_consent_changed`, delivered
+///   when it commits. Each store keeps one listening connection; a notification from another
+///   instance reaches this instance's gates as [`ChangeFeed::changed`]. When that connection is
+///   lost, the gates are told the feed is down (they trust what they read for their staleness
+///   bound only); the store reconnects with backoff, listens again, then tells every gate to
+///   forget what it read (anything may have changed meanwhile), then that the feed is live.
+/// - **Fails closed.** An unreachable server, a full disk, a lost connection: the error names
+///   the server and says what to do, and a gate refuses the calls it cannot decide.
+///
+/// The schema is created, and migrated, when the store connects (instances starting together
+/// take turns on an advisory lock).
+pub struct PostgresStore {
+    inner: Arc<Shared>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+struct Shared {
+    pool: Pool,
+    place: String,
+    /// Tells this store's own notifications from other instances'.
+    instance: String,
+    feeds: Mutex<Vec<ChangeFeed>>,
+    live: AtomicBool,
+    notices: broadcast::Sender<FeedNotice>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").field("server", &self.inner.place).finish_non_exhaustive()
+    }
+}
+
+const APPEND: &str = "WITH ins AS (
+        INSERT INTO privacy_consent_ledger
+            (app, subject, seq, at_ms, kind, version_published_ms, version_sha256, scopes, button_id, prompt_style, action, referrer, entry)
+        SELECT $1::text, $2::text, COALESCE(MAX(seq), 0) + 1, $3::bigint, $4::text, $5::bigint, $6::text, $7::text,
+               $8::text, $9::text, $10::text, $11::text, $12::text
+        FROM privacy_consent_ledger WHERE app = $1::text AND subject = $2::text
+        RETURNING seq)
+    SELECT ins.seq FROM ins, (SELECT pg_notify($13::text, $14::text)) AS n";
+
+const CURRENT: &str = "SELECT seq, kind, entry FROM privacy_consent_ledger
+    WHERE app = $1::text AND subject = $2::text AND kind IN ('agreed', 'cleared', 'expired')
+    ORDER BY seq DESC LIMIT 1";
+
+const HISTORY: &str =
+    "SELECT seq, kind, entry FROM privacy_consent_ledger WHERE app = $1::text AND subject = $2::text ORDER BY seq";
+
+/// The longest payload PostgreSQL delivers is 8000 bytes; a longer one asks for a resync.
+const MAX_PAYLOAD: usize = 7900;
+
+/// How long connecting may take before the server is reported unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections kept by default. Each one carries many statements at once (pipelined).
+const DEFAULT_CONNECTIONS: usize = 4;
+
+impl PostgresStore {
+    /// The notification channel every instance listens on.
+    pub const CHANNEL: &'static str = "privacy_consent_changed";
+
+    /// The `application_name` of the connection that listens, to find it in `pg_stat_activity`.
+    pub const LISTENER_APPLICATION_NAME: &'static str = "privacy-runtime-listener";
+
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`, or
+    /// `host=… user=… dbname=…`), creates or migrates the schema, and starts listening.
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        let config = Config::from_str(url).map_err(|e| {
+            StoreError::with_source(
+                "the PostgreSQL URL does not parse; write it as postgres://user:password@host:port/database",
+                e,
+            )
+        })?;
+        PostgresStore::connect_with(config, DEFAULT_CONNECTIONS).await
+    }
+
+    /// Connects with a configuration of your own and `connections` connections (at least 1).
+    /// Unless the configuration sets one, connecting times out after 5 s.
+    pub async fn connect_with(mut config: Config, connections: usize) -> Result<PostgresStore, StoreError> {
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let place = place_of(&config);
+        migrate(&config, &place).await?;
+        let pool = Pool::new(config.clone(), connections.max(1));
+        pool.get().await.map_err(|e| error(&place, "connecting", &e))?;
+        let (listening, notifications) =
+            listen(&config).await.map_err(|e| error(&place, "listening for changes", &e))?;
+        let mut id = [0u8; 8];
+        getrandom::fill(&mut id).map_err(|e| StoreError::new(format!("no randomness for an instance id: {e}")))?;
+        let instance = id.iter().map(|b| format!("{b:02x}")).collect();
+        let inner = Arc::new(Shared {
+            pool,
+            place,
+            instance,
+            feeds: Mutex::new(Vec::new()),
+            live: AtomicBool::new(true),
+            notices: broadcast::channel(1024).0,
+        });
+        let listener = tokio::spawn(run_listener(Arc::downgrade(&inner), config, listening, notifications));
+        Ok(PostgresStore { inner, listener })
+    }
+
+    /// Where the store connects, as `postgres://user@host:port/database` (no password).
+    pub fn server(&self) -> &str {
+        &self.inner.place
+    }
+
+    /// What the listener sees from now on: changes made by other instances, the connection lost,
+    /// listening again. A receiver that falls more than 1,024 notices behind loses the oldest.
+    pub fn notices(&self) -> broadcast::Receiver<FeedNotice> {
+        self.inner.notices.subscribe()
+    }
+
+    /// `true` while the listening connection is up.
+    pub fn is_listening(&self) -> bool {
+        self.inner.live.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+/// A connection and its prepared statements.
+#[derive(Clone)]
+struct Conn {
+    client: Arc<Client>,
+    append: Statement,
+    current: Statement,
+    history: Statement,
+}
+
+/// A few connections, each shared by many statements at once; a closed one is replaced when
+/// next picked.
+struct Pool {
+    config: Config,
+    slots: Vec<tokio::sync::Mutex<Option<Conn>>>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    fn new(config: Config, size: usize) -> Pool {
+        Pool { config, slots: (0..size).map(|_| tokio::sync::Mutex::new(None)).collect(), next: AtomicUsize::new(0) }
+    }
+
+    async fn get(&self) -> Result<Conn, tokio_postgres::Error> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
+        let mut slot = self.slots[i].lock().await;
+        if let Some(c) = slot.as_ref().filter(|c| !c.client.is_closed()) {
+            return Ok(c.clone());
+        }
+        *slot = None;
+        let client = Arc::new(connect(&self.config).await?);
+        let conn = Conn {
+            append: client.prepare(APPEND).await?,
+            current: client.prepare(CURRENT).await?,
+            history: client.prepare(HISTORY).await?,
+            client,
+        };
+        *slot = Some(conn.clone());
+        Ok(conn)
+    }
+}
+
+/// A connection, driven on its own task until it closes.
+async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        // Ends when the connection closes; the client then reports `is_closed`.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+impl Shared {
+    fn feeds(&self) -> Vec<ChangeFeed> {
+        let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        feeds.retain(|f| !f.is_closed());
+        feeds.clone()
+    }
+
+    fn set_live(&self, live: bool) {
+        let was = self.live.swap(live, Ordering::AcqRel);
+        if was == live {
+            return;
+        }
+        for feed in self.feeds() {
+            if live {
+                // Listening again: first forget, then trust.
+                feed.resync();
+            }
+            feed.set_live(live);
+        }
+        let _ = self.notices.send(if live { FeedNotice::Resynced } else { FeedNotice::Down });
+    }
+
+    fn dispatch(&self, payload: &str) {
+        let mut parts = payload.splitn(3, '\t');
+        let (Some(instance), Some(app)) = (parts.next(), parts.next()) else { return };
+        if instance == self.instance {
+            return;
+        }
+        match parts.next().and_then(sql::subject_of_key) {
+            Some(subject) => {
+                for feed in self.feeds() {
+                    feed.changed(app, subject.as_ref());
+                }
+                let _ = self.notices.send(FeedNotice::Changed { app: app.to_owned(), subject });
+            }
+            // Too long to send, or not understood: anything may have changed.
+            None => {
+                for feed in self.feeds() {
+                    feed.resync();
+                }
+                let _ = self.notices.send(FeedNotice::Resynced);
+            }
+        }
+    }
+
+    async fn append_row(&self, app: &str, event: &ConsentEvent) -> Result<u64, StoreError> {
+        let row = Row::of(event)?;
+        let subject = sql::subject_key(event.subject().as_ref());
+        let mut payload = format!("{}\t{app}\t{subject}", self.instance);
+        if payload.len() > MAX_PAYLOAD {
+            payload = format!("{}\t*", self.instance);
+        }
+        let doing = "appending a consent entry";
+        let mut tries = 0;
+        loop {
+            let conn = self.pool.get().await.map_err(|e| error(&self.place, "connecting", &e))?;
+            let result = conn
+                .client
+                .query_one(
+                    &conn.append,
+                    &[
+                        &app,
+                        &subject,
+                        &row.at_ms,
+                        &row.kind,
+                        &row.version_published_ms,
+                        &row.version_sha256,
+                        &row.scopes,
+                        &row.button_id,
+                        &row.prompt_style,
+                        &row.action,
+                        &row.referrer,
+                        &row.entry,
+                        &PostgresStore::CHANNEL,
+                        &payload,
+                    ],
+                )
+                .await;
+            match result {
+                Ok(r) => {
+                    let seq: i64 = r.try_get(0).map_err(|e| error(&self.place, doing, &e))?;
+                    return u64::try_from(seq).map_err(|_| StoreError::new("a negative sequence number"));
+                }
+                Err(e)
+                    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+                        && tries < sql::SEQ_RETRIES =>
+                {
+                    tries += 1;
+                }
+                Err(e) => return Err(error(&self.place, doing, &e)),
+            }
+        }
+    }
+
+    async fn entries(&self, app: &str, subject: &Subject, history: bool) -> Result<Vec<LedgerEntry>, StoreError> {
+        let key = sql::subject_key(subject.as_ref());
+        let doing = "reading a consent history";
+        let conn = self.pool.get().await.map_err(|e| error(&self.place, "connecting", &e))?;
+        let statement = if history { &conn.history } else { &conn.current };
+        let rows = conn.client.query(statement, &[&app, &key]).await.map_err(|e| error(&self.place, doing, &e))?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.try_get(0).map_err(|e| error(&self.place, doing, &e))?;
+                let kind: &str = r.try_get(1).map_err(|e| error(&self.place, doing, &e))?;
+                let entry: &str = r.try_get(2).map_err(|e| error(&self.place, doing, &e))?;
+                sql::decode(&self.place, app, &key, seq, kind, entry)
+            })
+            .collect()
+    }
+}
+
+/// A listening connection of its own, named in `pg_stat_activity`, and the notifications it
+/// receives; the receiver ends when the connection does.
+async fn listen(config: &Config) -> Result<(Client, mpsc::UnboundedReceiver<String>), tokio_postgres::Error> {
+    let mut config = config.clone();
+    config.application_name(PostgresStore::LISTENER_APPLICATION_NAME);
+    let (client, mut connection) = config.connect(NoTls).await?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                Some(Ok(AsyncMessage::Notification(n))) => {
+                    if tx.send(n.payload().to_owned()).is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(_)) => {}
+                // Closed or failed: dropping `tx` tells the listener.
+                Some(Err(_)) | None => return,
+            }
+        }
+    });
+    client.batch_execute("LISTEN privacy_consent_changed").await?;
+    Ok((client, rx))
+}
+
+/// Delivers notifications; on a lost connection, marks the feed down, reconnects with backoff
+/// (50 ms doubling to 2 s), listens, and marks it live again, which tells every gate to forget
+/// what it read first. Ends with the store.
+async fn run_listener(
+    shared: Weak<Shared>,
+    config: Config,
+    mut client: Client,
+    mut notifications: mpsc::UnboundedReceiver<String>,
+) {
+    loop {
+        while let Some(payload) = notifications.recv().await {
+            match shared.upgrade() {
+                Some(s) => s.dispatch(&payload),
+                None => return,
+            }
+        }
+        match shared.upgrade() {
+            Some(s) => s.set_live(false),
+            None => return,
+        }
+        drop(client);
+        let mut backoff = Duration::from_millis(50);
+        (client, notifications) = loop {
+            match listen(&config).await {
+                Ok(l) => break l,
+                Err(_) => {
+                    if shared.strong_count() == 0 {
+                        return;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+            }
+        };
+        match shared.upgrade() {
+            Some(s) => s.set_live(true),
+            None => return,
+        }
+    }
+}
+
+fn place_of(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("");
+    format!("postgres://{user}@{host}:{port}/{}", config.get_dbname().unwrap_or(user))
+}
+
+/// Applies the migrations this build knows and the database lacks, in one transaction under an
+/// advisory lock, so that instances starting together take turns.
+async fn migrate(config: &Config, place: &str) -> Result<(), StoreError> {
+    let run = async {
+        let mut client = connect(config).await?;
+        let tx = client.transaction().await?;
+        // "privacy" in ASCII, as a number: the lock every instance migrating this database takes.
+        tx.batch_execute("SELECT pg_advisory_xact_lock(31632287244838265)").await?;
+        tx.batch_execute(sql::SCHEMA_TABLE).await?;
+        let found: i64 =
+            tx.query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM privacy_schema", &[]).await?.try_get(0)?;
+        if found > sql::newest_schema() {
+            return Ok(Some(found));
+        }
+        for (version, description, statements) in sql::MIGRATIONS.iter().filter(|m| m.0 > found) {
+            tx.batch_execute(statements).await?;
+            let now = crate::clock::Clock::now(&crate::clock::SystemClock).unix_millis();
+            tx.execute(
+                "INSERT INTO privacy_schema (version, description, applied_at_ms) VALUES ($1, $2, $3)",
+                &[version, description, &now],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok::<_, tokio_postgres::Error>(None)
+    };
+    match run.await {
+        Ok(None) => Ok(()),
+        Ok(Some(found)) => Err(sql::schema_too_new(place, found)),
+        Err(e) => Err(error(place, "migrating the schema", &e)),
+    }
+}
+
+/// A store error that names the server and says what to do.
+fn error(place: &str, doing: &str, e: &tokio_postgres::Error) -> StoreError {
+    let writing = doing.starts_with("appending");
+    let hint: String = match e.code().map(tokio_postgres::error::SqlState::code) {
+        Some("53100") => "the server's disk is full; free space on it, then retry".into(),
+        Some("53200" | "53300") => "the server is out of memory or connections; retry, or raise its limits".into(),
+        Some("57P01" | "57P02" | "57P03") => {
+            "the server is shutting down or starting up; retry once it is back (nothing was acknowledged)".into()
+        }
+        Some("28P01" | "28000") => "the server refused the login; check the user and password in the URL".into(),
+        Some("3D000") => "the database does not exist; create it (createdb) or fix the URL".into(),
+        Some("42501") => "permission denied; grant this user CREATE, INSERT and SELECT on the ledger".into(),
+        Some("25006") => "the server is read-only (a standby?); point the store at the primary".into(),
+        Some(code) => format!("the server refused it (SQLSTATE {code})"),
+        None if writing => "the connection was lost while writing: the entry was not acknowledged and may or may \
+                            not be stored (the gate reads it back before deciding); check that the server is up"
+            .into(),
+        None => "cannot reach the server; check that PostgreSQL runs there and accepts connections, and that the \
+                 URL (host, port, database, user) is right"
+            .into(),
+    };
+    StoreError::with_source(
+        format!("consent ledger at {place}: {doing} failed: {hint} ({e})"),
+        CloneError(e.to_string()),
+    )
+}
+
+/// The cause of a store error, as text (the driver's error is not `Clone`).
+#[derive(Debug)]
+struct CloneError(String);
+
+impl std::fmt::Display for CloneError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CloneError {}
+
+impl ConsentStore for PostgresStore {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let seq = self.inner.append_row(app, event).await?;
+            // This instance's gates hear it now; the others through NOTIFY.
+            for feed in self.inner.feeds() {
+                feed.changed(app, event.subject().as_ref());
+            }
+            Ok(seq)
+        })
+    }
+
+    fn current<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
+        Box::pin(async move {
+            let found = self.inner.entries(app, subject, false).await?;
+            Ok(current_of(found.iter().map(|e| &e.event)))
+        })
+    }
+
+    fn history<'a>(
+        &'a self,
+        app: &'a str,
+        subject: &'a Subject,
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
+        Box::pin(self.inner.entries(app, subject, true))
+    }
+
+    fn subscribe(&self, feed: ChangeFeed) -> bool {
+        let mut feeds = self.inner.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+        feeds.retain(|f| !f.is_closed());
+        if !self.inner.live.load(Ordering::Acquire) {
+            // Subscribed while the listener is down: live once it is back.
+            feed.set_live(false);
+        }
+        feeds.push(feed);
+        true
+    }
+}
