@@ -31,7 +31,7 @@ pub fn check(text: &str) {
         .collect();
     let scopes: Vec<Vec<(&str, &str)>> =
         file.versions.iter().map(|v| v.scopes.iter().map(|(s, p)| (s.as_str(), p.as_str())).collect()).collect();
-    let versions: Vec<(i64, bool, &[(&str, &str)])> = file
+    let versions: Vec<privacy_runtime::__private::CompiledVersion<'_>> = file
         .versions
         .iter()
         .zip(&scopes)

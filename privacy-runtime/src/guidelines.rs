@@ -688,6 +688,11 @@ impl GuidelinesBuilder {
     }
 }
 
+/// One version as [`guidelines!`](crate::guidelines!) compiles it: publish time, whether it
+/// requires fresh consent, and (scope id, purpose). Not a public API.
+#[doc(hidden)]
+pub type CompiledVersion<'a> = (i64, bool, &'a [(&'a str, &'a str)]);
+
 /// Guidelines as [`guidelines!`](crate::guidelines!) compiles them: the checked contents of the
 /// guidelines file, as constants. Not a public API.
 #[doc(hidden)]
@@ -709,7 +714,7 @@ pub struct Compiled<'a> {
     pub custom_scopes: &'a [[&'a str; 4]],
     /// Versions, oldest first: publish time, whether it requires fresh consent, and
     /// (scope id, purpose).
-    pub versions: &'a [(i64, bool, &'a [(&'a str, &'a str)])],
+    pub versions: &'a [CompiledVersion<'a>],
 }
 
 impl Guidelines {

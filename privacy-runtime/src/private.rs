@@ -9,7 +9,7 @@ use crate::scope::ScopeSet;
 use crate::subject::Subject;
 
 pub use crate::__privacy_site;
-pub use crate::guidelines::Compiled;
+pub use crate::guidelines::{Compiled, CompiledVersion};
 pub use crate::registry::{CallSite, PRIVACY_APIS};
 pub use crate::subject::{AsSubject, SubjectRef};
 pub use core::option::Option::{self, None, Some};

@@ -308,7 +308,7 @@ fn the_longest_bound_builds_and_trusts() {
 struct DownAtSubscribe(Arc<MemoryStore>);
 
 impl ConsentStore for DownAtSubscribe {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         self.0.append(app, event)
     }
     fn current<'a>(
@@ -322,7 +322,7 @@ impl ConsentStore for DownAtSubscribe {
         &'a self,
         app: &'a str,
         subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
         self.0.history(app, subject)
     }
     fn subscribe(&self, feed: ChangeFeed) -> bool {

@@ -55,7 +55,7 @@ fn failed<'a, T: Send + 'a>() -> BoxFuture<'a, Result<T, StoreError>> {
 }
 
 impl ConsentStore for FlakyStore {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         if self.failing_writes.load(Ordering::SeqCst) { failed() } else { self.inner.append(app, event) }
     }
     fn current<'a>(
@@ -69,7 +69,7 @@ impl ConsentStore for FlakyStore {
         &'a self,
         app: &'a str,
         subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
         self.inner.history(app, subject)
     }
 }
@@ -190,7 +190,22 @@ suite!(
     a_refusal_of_a_settled_authorization_starts_no_hold,
     tickets_expire_with_their_authorization,
     a_consent_is_bound_to_its_version_by_identity,
+    // The ledger.
+    the_ledger_numbers_entries_without_gaps_and_keeps_resolutions_by_ticket,
 );
+
+/// `user`'s history once it holds `n` entries: a resolver's notices are written by a task of
+/// their own on a store whose futures need tokio.
+async fn history_of_len(gate: &Gate, user: &str, n: usize) -> Vec<LedgerEntry> {
+    for _ in 0..10_000 {
+        let history = gate.history(user).await.unwrap();
+        if history.len() >= n {
+            return history;
+        }
+        tokio::time::sleep(Duration::from_micros(50)).await;
+    }
+    panic!("{user}'s history never reached {n} entries: {:?}", gate.history(user).await);
+}
 
 async fn yield_until(mut cond: impl FnMut() -> bool) {
     for _ in 0..10_000 {
@@ -270,15 +285,26 @@ async fn event_carries_referrer_and_agree_resumes_waiting_calls(env: Env) {
     let resolver = rec.take();
     resolver.exposure();
     assert!(resolver.exposed());
+    // The popup was shown before the user could tap in it: its entry is in the ledger first.
+    history_of_len(&gate, "u1", 1).await;
     gate.tap_agree_button("u1", "agree-btn").await.unwrap();
     resolver.agree("agree-btn").unwrap();
     assert_eq!(call.await.unwrap(), Ok(()));
 
-    let history = gate.history("u1").await.unwrap();
-    let ConsentEvent::Agreed(record) = &history[0] else { panic!("{history:?}") };
+    let history = history_of_len(&gate, "u1", 3).await;
+    let [
+        LedgerEntry { seq: 1, event: ConsentEvent::Exposed { referrer: shown_for, .. }, .. },
+        LedgerEntry { seq: 2, event: ConsentEvent::Agreed(record), .. },
+        LedgerEntry { seq: 3, event: ConsentEvent::AgreeResolved { button_id, referrer: agreed_for, .. }, .. },
+    ] = &history[..]
+    else {
+        panic!("{history:?}")
+    };
+    assert_eq!(shown_for, "chooseLocation");
     assert_eq!(record.version, Some(gate.guidelines().versions()[0].id));
     assert_eq!(record.referrer.as_deref(), Some("chooseLocation"));
     assert_eq!(record.source, ConsentSource::AgreeButton { button_id: "agree-btn".into() });
+    assert_eq!((button_id.as_str(), agreed_for.as_str()), ("agree-btn", "chooseLocation"));
 }
 
 async fn disagree_is_104_and_starts_no_hold(env: Env) {
@@ -351,7 +377,10 @@ async fn no_listener_goes_to_the_official_prompt(env: Env) {
     assert_eq!(prompt.shown(), 1);
     assert_eq!(prompt.referrers(), ["chooseLocation"]);
     let history = gate.history("u1").await.unwrap();
-    assert!(matches!(&history[..], [ConsentEvent::Agreed(r)] if r.source == ConsentSource::OfficialPrompt));
+    assert!(
+        matches!(&history[..], [LedgerEntry { seq: 1, event: ConsentEvent::Agreed(r), .. }] if r.source == ConsentSource::OfficialPrompt),
+        "{history:?}"
+    );
     assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
     assert_eq!(prompt.shown(), 1, "consent remembered");
 }
@@ -477,17 +506,7 @@ async fn clear_then_call_asks_again(env: Env) {
     assert!(gate.get_privacy_setting("u1").await.unwrap().need_authorization);
     assert!(gate.check("chooseLocation", LOC, "u1").await.is_err());
     assert_eq!(rec.count(), 1);
-    let kinds: Vec<_> = gate
-        .history("u1")
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| match e {
-            ConsentEvent::Agreed(_) => "agreed",
-            ConsentEvent::Cleared { .. } => "cleared",
-            _ => "other",
-        })
-        .collect();
+    let kinds: Vec<_> = gate.history("u1").await.unwrap().iter().map(|e| e.event.kind()).collect();
     assert_eq!(kinds, ["agreed", "cleared"], "evidence is kept");
 }
 
@@ -581,7 +600,7 @@ async fn combined_button_both_or_neither(env: Env) {
     assert_eq!(r.unwrap(), "+86 138 0000 0000");
     assert_eq!(ran.load(Ordering::SeqCst), 2);
     let history = gate.history("u1").await.unwrap();
-    assert!(matches!(&history[..], [ConsentEvent::Agreed(r)]
+    assert!(matches!(&history[..], [LedgerEntry { seq: 1, event: ConsentEvent::Agreed(r), .. }]
         if r.source == ConsentSource::CombinedButton { button_id: "phone-agree-btn".into(), action: "getPhoneNumber".into() }));
     assert_eq!(gate.check("chooseLocation", LOC, "u1").await, Ok(()));
 
@@ -718,7 +737,7 @@ async fn a_refusal_of_a_settled_authorization_starts_no_hold(env: Env) {
     let err = gate.check("chooseLocation", LOC, "u1").await.unwrap_err();
     assert!(matches!(err.kind(), PrivacyErrorKind::Pending { .. }), "no hold: {err}");
     let history = gate.history("u1").await.unwrap();
-    assert!(history.iter().all(|e| !matches!(e, ConsentEvent::Refused { .. })), "{history:?}");
+    assert!(history.iter().all(|e| !matches!(e.event, ConsentEvent::Refused { .. })), "{history:?}");
 }
 
 /// Tickets die with their authorization; a client's prompt answer is refused when the server
@@ -774,4 +793,46 @@ async fn a_consent_is_bound_to_its_version_by_identity(env: Env) {
     assert!(matches!(err.kind(), PrivacyErrorKind::Pending { .. }), "{err}");
     let err = g3.check("getWeRunData", RUN, "u1").await.unwrap_err();
     assert!(matches!(err.kind(), PrivacyErrorKind::Pending { .. }), "never another version's scopes: {err}");
+}
+
+// --- The ledger ---
+
+/// A user's entries are numbered 1..=n with no gaps, whatever happened (a tap, a clear, another
+/// tap), and the app's own popup and its `agree`, resolved by ticket, are entries too, each
+/// naming the API whose call asked.
+async fn the_ledger_numbers_entries_without_gaps_and_keeps_resolutions_by_ticket(env: Env) {
+    let gate = env.builder().wait_policy(WaitPolicy::ReturnPending).build();
+    let rec = Recorder::install(&gate);
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    gate.clear("u1").await.unwrap();
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    let history = gate.history("u1").await.unwrap();
+    assert_eq!(history.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3], "{history:?}");
+    assert_eq!(history.iter().map(|e| e.event.kind()).collect::<Vec<_>>(), ["agreed", "cleared", "agreed"]);
+    assert!(history.iter().all(|e| e.app == "wx-demo" && *e.event.subject() == Subject::from("u1")), "{history:?}");
+    assert!(gate.history("u2").await.unwrap().is_empty(), "numbered per user");
+
+    // July 14: werun is in effect and the July 11 consent does not cover it. The client shows
+    // the app's own popup for the call's ticket, the user taps, the client resolves `agree`.
+    env.clock.set(july_14());
+    let ticket = gate.check("getWeRunData", RUN, "u1").await.unwrap_err().ticket().unwrap();
+    assert_eq!(rec.take().defer(), Some(ticket));
+    gate.resolve("u1", ticket, Resolution::ExposureAuthorization).await.unwrap();
+    // The tap covers the authorization's scopes and settles it.
+    gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    assert_eq!(gate.check("getWeRunData", RUN, "u1").await, Ok(()));
+
+    let history = gate.history("u1").await.unwrap();
+    assert_eq!(history.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=5).collect::<Vec<u64>>(), "{history:?}");
+    let [
+        LedgerEntry { event: ConsentEvent::Exposed { referrer: shown_for, .. }, .. },
+        LedgerEntry { event: ConsentEvent::Agreed(record), .. },
+    ] = &history[3..]
+    else {
+        panic!("{history:?}")
+    };
+    assert_eq!(shown_for, "getWeRunData");
+    assert_eq!(record.referrer.as_deref(), Some("getWeRunData"));
+    assert_eq!(record.version, Some(gate.guidelines().versions()[1].id));
+    assert_eq!(record.scopes, ["chosen_location", "werun"]);
 }

@@ -75,27 +75,33 @@ struct LoggedStore {
 }
 
 impl LoggedStore {
+    /// The events of `subject` in `log`, in order.
+    fn stored<'l>(log: &'l [Entry], subject: &'l Subject) -> impl Iterator<Item = &'l ConsentEvent> {
+        log.iter().filter_map(move |e| match e {
+            Entry::Stored(ev) if ev.subject() == subject => Some(ev),
+            _ => None,
+        })
+    }
+
     fn events(&self, subject: &Subject) -> Vec<ConsentEvent> {
-        let log = self.log.lock().unwrap();
-        log.iter()
-            .filter_map(|e| match e {
-                Entry::Stored(ev) if ev.subject() == subject => Some(ev.clone()),
-                _ => None,
-            })
-            .collect()
+        Self::stored(&self.log.lock().unwrap(), subject).cloned().collect()
     }
 }
 
 impl ConsentStore for LoggedStore {
-    fn append<'a>(&'a self, _app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, _app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
             // A write takes time: other tasks run while it is on its way.
             future::yield_now().await;
-            self.log.lock().unwrap().push(Entry::Stored(event.clone()));
+            let seq = {
+                let mut log = self.log.lock().unwrap();
+                log.push(Entry::Stored(event.clone()));
+                Self::stored(&log, event.subject()).count() as u64
+            };
             if self.lose_clear_answer && matches!(event, ConsentEvent::Cleared { .. }) {
                 return Err(StoreError::new("connection lost after commit"));
             }
-            Ok(())
+            Ok(seq)
         })
     }
     fn current<'a>(
@@ -112,10 +118,12 @@ impl ConsentStore for LoggedStore {
     }
     fn history<'a>(
         &'a self,
-        _app: &'a str,
+        app: &'a str,
         subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
-        Box::pin(std::future::ready(Ok(self.events(subject))))
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
+        let entries =
+            self.events(subject).into_iter().zip(1..).map(|(event, seq)| LedgerEntry::new(app, seq, event)).collect();
+        Box::pin(std::future::ready(Ok(entries)))
     }
 }
 
@@ -355,16 +363,16 @@ struct FeedingStore {
 }
 
 impl ConsentStore for FeedingStore {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
-            self.inner.append(app, event).await?;
+            let seq = self.inner.append(app, event).await?;
             let feeds = self.feeds.lock().unwrap().clone();
             for f in feeds {
                 // The notification travels: other tasks run before it arrives.
                 future::yield_now().await;
                 f.changed(app, event.subject().as_ref());
             }
-            Ok(())
+            Ok(seq)
         })
     }
     fn current<'a>(
@@ -378,7 +386,7 @@ impl ConsentStore for FeedingStore {
         &'a self,
         app: &'a str,
         subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
         self.inner.history(app, subject)
     }
     fn subscribe(&self, feed: ChangeFeed) -> bool {

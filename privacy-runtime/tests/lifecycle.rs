@@ -304,7 +304,16 @@ fn a_clear_during_a_prompt_accept_is_ordered_after_it() {
         accept.await.unwrap().unwrap();
         clear.await.unwrap().unwrap();
         let history = gate.history("u1").await.unwrap();
-        assert!(matches!(&history[..], [ConsentEvent::Agreed(_), ConsentEvent::Cleared { .. }]), "{history:?}");
+        assert!(
+            matches!(
+                &history[..],
+                [
+                    LedgerEntry { seq: 1, event: ConsentEvent::Agreed(_), .. },
+                    LedgerEntry { seq: 2, event: ConsentEvent::Cleared { .. }, .. }
+                ]
+            ),
+            "{history:?}"
+        );
         assert!(gate.get_privacy_setting("u1").await.unwrap().need_authorization, "the clear came last");
     });
 }
@@ -394,7 +403,7 @@ fn a_clear_while_a_combined_action_runs_withdraws_it() {
         tx.send(()).unwrap();
         assert!(matches!(action.await.unwrap(), Err(CombinedError::Withdrawn)));
         let history = gate.history("u1").await.unwrap();
-        assert!(history.iter().all(|e| !matches!(e, ConsentEvent::Agreed(_))), "{history:?}");
+        assert!(history.iter().all(|e| !matches!(e.event, ConsentEvent::Agreed(_))), "{history:?}");
     });
 }
 
@@ -425,10 +434,14 @@ struct LostAnswers {
 }
 
 impl ConsentStore for LostAnswers {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
-            self.inner.append(app, event).await?;
-            if self.lose.load(Ordering::SeqCst) { Err(StoreError::new("connection lost after commit")) } else { Ok(()) }
+            let seq = self.inner.append(app, event).await?;
+            if self.lose.load(Ordering::SeqCst) {
+                Err(StoreError::new("connection lost after commit"))
+            } else {
+                Ok(seq)
+            }
         })
     }
     fn current<'a>(
@@ -442,7 +455,7 @@ impl ConsentStore for LostAnswers {
         &'a self,
         app: &'a str,
         subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
         self.inner.history(app, subject)
     }
 }
@@ -477,7 +490,7 @@ fn a_combined_button_records_the_version_in_effect_when_it_was_pressed() {
     })
     .unwrap();
     let history = gate.history_blocking("u1").unwrap();
-    let [ConsentEvent::Agreed(record)] = &history[..] else { panic!("{history:?}") };
+    let [LedgerEntry { seq: 1, event: ConsentEvent::Agreed(record), .. }] = &history[..] else { panic!("{history:?}") };
     assert_eq!(record.version, Some(v1), "the user saw the version of the press");
     assert_eq!(record.at, july_12());
     let werun = ScopeSet::EMPTY.with(Scope::WERUN);

@@ -1,19 +1,26 @@
 //! The seed's consent flow, walked through annotated functions in a terminal.
 //!
 //! ```text
-//! cargo run -p quickstart
+//! cargo run -p quickstart                          # the walkthrough, on quickstart-consent.db
+//! cargo run -p quickstart -- export <openid>      # that user's ledger, as JSON lines
+//! cargo run -p quickstart -- receipt <openid>     # their consent receipt (ISO/IEC TS 27560 shape)
+//! cargo run -p quickstart -- --manifest[=markdown] # the privacy manifest
 //! ```
+//!
+//! Consent is kept in an SQLite ledger, `quickstart-consent.db` in the current directory (or the
+//! file `--db PATH` names); the walkthrough starts it afresh, `export` and `receipt` read it.
 //!
 //! A mini program declares "the location you choose" on July 11, the user agrees on July 12, and
 //! WeRun steps are declared on July 13: `chooseLocation` keeps working, `getWeRunData` asks again.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use privacy_runtime::{
-    Gate, Manifest, ManualClock, NeedAuthorization, PrivacyError, Resolution, Resolver, Ticket, Timestamp,
+    Gate, Manifest, ManualClock, NeedAuthorization, PrivacyError, Resolution, Resolver, SqliteStore, Ticket, Timestamp,
     privacy_scope, with_gate,
 };
 
@@ -70,9 +77,35 @@ fn call<T: std::fmt::Debug>(name: &str, r: Result<T, AppError>) -> Option<Ticket
     }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// The walkthrough's runtime (the ledger's I/O) and its ledger.
+fn open_ledger(db: &Path) -> Result<(tokio::runtime::Runtime, SqliteStore), Box<dyn std::error::Error>> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let store = rt.block_on(SqliteStore::open(db))?;
+    Ok((rt, store))
+}
+
+fn gate_on(rt: &tokio::runtime::Runtime, store: SqliteStore, clock: ManualClock) -> Gate {
+    Gate::builder("wx-quickstart", privacy_runtime::guidelines!())
+        .store(store)
+        .clock(clock)
+        .runtime(rt.handle().clone())
+        .build()
+}
+
+fn run(db: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    // A fresh ledger for the walkthrough.
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = db.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    let (rt, store) = open_ledger(db)?;
+    println!("consent ledger: {} (SQLite, WAL)", db.display());
     let clock = ManualClock::new(Timestamp::utc(2023, 7, 12, 9, 0, 0));
-    let gate = Gate::builder("wx-quickstart", privacy_runtime::guidelines!()).clock(clock.clone()).build();
+    let gate = gate_on(&rt, store, clock.clone());
 
     // The app's own popup: the listener keeps the resolver until the user answers, or (once the
     // user has said no to WeRun) answers `disagree` at once.
@@ -145,12 +178,32 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         call("chooseLocation", choose_location(USER));
         println!("   getPrivacySetting -> {}", serde_json::to_string(&gate.get_privacy_setting_blocking(USER)?)?);
 
-        step(7, "the evidence kept for this user");
+        step(7, "the evidence kept for this user, in the ledger");
         for event in gate.history_blocking(USER)? {
             println!("   {}", serde_json::to_string(&event)?);
         }
+        let receipt = rt.block_on(gate.consent_receipt(USER))?;
+        println!("   receipt: state {:?}, {} entries", receipt.state, receipt.ledger_entries);
+        println!("   again, from the file: cargo run -p quickstart -- export {USER}");
+        println!("                         cargo run -p quickstart -- receipt {USER}");
         Ok(())
     })
+}
+
+/// `export` and `receipt`: read a user's ledger from the file.
+fn report(what: &str, db: &Path, user: &str) -> Result<(), Box<dyn std::error::Error>> {
+    if !db.exists() {
+        return Err(
+            format!("no ledger at {}; run the walkthrough first (cargo run -p quickstart)", db.display()).into()
+        );
+    }
+    let (rt, store) = open_ledger(db)?;
+    let gate = gate_on(&rt, store, ManualClock::new(Timestamp::utc(2023, 7, 14, 9, 1, 0)));
+    match what {
+        "export" => print!("{}", rt.block_on(gate.export_history(user))?),
+        _ => println!("{}", serde_json::to_string_pretty(&rt.block_on(gate.consent_receipt(user))?)?),
+    }
+    Ok(())
 }
 
 fn clock_now(gate: &Gate) -> Timestamp {
@@ -172,14 +225,39 @@ fn manifest(format: &str) -> Result<ExitCode, Box<dyn std::error::Error>> {
     Ok(if manifest.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
+const USAGE: &str = "usage: quickstart [--db PATH] [export OPENID | receipt OPENID | --manifest[=json|markdown]]";
+
 fn main() -> ExitCode {
-    let arg = std::env::args().nth(1);
-    let format = match arg.as_deref() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut db = PathBuf::from("quickstart-consent.db");
+    if let Some(i) = args.iter().position(|a| a == "--db") {
+        if i + 1 >= args.len() {
+            eprintln!("--db needs a path; {USAGE}");
+            return ExitCode::from(2);
+        }
+        db = PathBuf::from(args.remove(i + 1));
+        args.remove(i);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let [what @ ("export" | "receipt"), rest @ ..] = args.as_slice() {
+        let [user] = rest else {
+            eprintln!("{what} needs one openid; {USAGE}");
+            return ExitCode::from(2);
+        };
+        return match report(what, &db, user) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{what} failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let format = match args.first().copied() {
         None => None,
         Some("--manifest") => Some("json"),
         Some(a) if a.starts_with("--manifest=") => Some(&a["--manifest=".len()..]),
         Some(other) => {
-            eprintln!("unknown argument `{other}`; usage: quickstart [--manifest[=json|markdown]]");
+            eprintln!("unknown argument `{other}`; {USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -189,7 +267,7 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         });
     }
-    match run() {
+    match run(&db) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("quickstart failed: {e}");

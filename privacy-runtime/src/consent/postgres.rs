@@ -93,6 +93,9 @@ const HISTORY: &str =
 /// The longest payload PostgreSQL delivers is 8000 bytes; a longer one asks for a resync.
 const MAX_PAYLOAD: usize = 7900;
 
+/// How many times an append retries after losing the race for a sequence number.
+const SEQ_RETRIES: usize = 64;
+
 /// How long connecting may take before the server is reported unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -303,8 +306,7 @@ impl Shared {
                     return u64::try_from(seq).map_err(|_| StoreError::new("a negative sequence number"));
                 }
                 Err(e)
-                    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
-                        && tries < sql::SEQ_RETRIES =>
+                    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) && tries < SEQ_RETRIES =>
                 {
                     tries += 1;
                 }

@@ -195,9 +195,6 @@ pub(crate) fn decode(
     Ok(LedgerEntry::new(app, seq, event))
 }
 
-/// How many times an append retries after losing the race for a sequence number.
-pub(crate) const SEQ_RETRIES: usize = 64;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,6 +47,9 @@ use crate::subject::Subject;
 /// ```
 pub struct SqliteStore {
     shared: Arc<Shared>,
+    /// The runtime whose blocking threads run SQLite: the one the store was opened on, so that
+    /// its futures may be polled from anywhere.
+    runtime: tokio::runtime::Handle,
 }
 
 struct Shared {
@@ -91,8 +94,10 @@ impl SqliteStore {
     /// brings its schema up to date. Needs a tokio runtime.
     pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref().to_owned();
-        let shared = blocking(move || Shared::open(path)).await??;
-        Ok(SqliteStore { shared: Arc::new(shared) })
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| StoreError::new("SqliteStore::open needs a tokio runtime: call it from within one"))?;
+        let shared = blocking(&runtime, move || Shared::open(path)).await??;
+        Ok(SqliteStore { shared: Arc::new(shared), runtime })
     }
 
     /// The file.
@@ -106,7 +111,7 @@ impl SqliteStore {
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
         let shared = Arc::clone(&self.shared);
-        blocking(move || shared.with_reader("reading it", f)).await?
+        blocking(&self.runtime, move || shared.with_reader("reading it", f)).await?
     }
 }
 
@@ -189,10 +194,11 @@ impl Shared {
 }
 
 /// Runs blocking SQLite work on tokio's blocking threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, StoreError> {
-    let handle = tokio::runtime::Handle::try_current()
-        .map_err(|_| StoreError::new("SqliteStore needs a tokio runtime: call it from within one"))?;
-    handle.spawn_blocking(f).await.map_err(|e| StoreError::new(format!("an SQLite task failed: {e}")))
+async fn blocking<T: Send + 'static>(
+    runtime: &tokio::runtime::Handle,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, StoreError> {
+    runtime.spawn_blocking(f).await.map_err(|e| StoreError::new(format!("an SQLite task failed: {e}")))
 }
 
 /// A connection with what the store's guarantees rest on: WAL, `synchronous = FULL`, a busy
@@ -308,7 +314,7 @@ impl ConsentStore for SqliteStore {
     fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
             let (shared, owned_app, owned) = (Arc::clone(&self.shared), app.to_owned(), event.clone());
-            let seq = blocking(move || shared.append(&owned_app, &owned)).await??;
+            let seq = blocking(&self.runtime, move || shared.append(&owned_app, &owned)).await??;
             for feed in self.shared.feeds() {
                 feed.changed(app, event.subject().as_ref());
             }
@@ -323,7 +329,7 @@ impl ConsentStore for SqliteStore {
     ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
         Box::pin(async move {
             let (shared, app, subject) = (Arc::clone(&self.shared), app.to_owned(), subject.clone());
-            let found = blocking(move || shared.entries(&app, &subject, CURRENT)).await??;
+            let found = blocking(&self.runtime, move || shared.entries(&app, &subject, CURRENT)).await??;
             Ok(current_of(found.iter().map(|e| &e.event)))
         })
     }
@@ -335,7 +341,7 @@ impl ConsentStore for SqliteStore {
     ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
         Box::pin(async move {
             let (shared, app, subject) = (Arc::clone(&self.shared), app.to_owned(), subject.clone());
-            blocking(move || shared.entries(&app, &subject, HISTORY)).await?
+            blocking(&self.runtime, move || shared.entries(&app, &subject, HISTORY)).await?
         })
     }
 

@@ -307,12 +307,14 @@ impl Gate {
             // A notice that cannot be written leaves the consent as it is; nothing waits on it.
             let _ = gate.inner.store.append(&gate.inner.app, &event).await;
         });
-        if super::blocking::now_or_never(&mut write).is_none() {
-            #[cfg(feature = "tokio")]
-            if let Some(handle) = tokio::runtime::Handle::try_current().ok().or_else(|| self.inner.runtime.clone()) {
-                drop(handle.spawn(write));
-            }
+        // On the runtime when there is one: a store's future may need its context from the
+        // first poll. Without one, only a store that answers at once can take it.
+        #[cfg(feature = "tokio")]
+        if let Some(handle) = tokio::runtime::Handle::try_current().ok().or_else(|| self.inner.runtime.clone()) {
+            drop(handle.spawn(write));
+            return;
         }
+        let _ = super::blocking::now_or_never(&mut write);
     }
 
     /// [`resolve`](Self::resolve) for sync code.

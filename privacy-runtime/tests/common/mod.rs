@@ -41,7 +41,7 @@ impl TokioStore {
 }
 
 impl ConsentStore for TokioStore {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
             let _g = self.enter().await;
             self.inner.append(app, event).await
@@ -61,7 +61,7 @@ impl ConsentStore for TokioStore {
         &'a self,
         app: &'a str,
         subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
         Box::pin(async move {
             let _g = self.enter().await;
             self.inner.history(app, subject).await
@@ -92,7 +92,7 @@ impl GatedStore {
 }
 
 impl ConsentStore for GatedStore {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
             let _permit = self.open.acquire().await.map_err(|e| StoreError::with_source("closed", e))?;
             self.inner.append(app, event).await
@@ -109,7 +109,7 @@ impl ConsentStore for GatedStore {
         &'a self,
         app: &'a str,
         subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
         self.inner.history(app, subject)
     }
     fn subscribe(&self, feed: ChangeFeed) -> bool {
@@ -144,15 +144,15 @@ impl FeedStore {
 }
 
 impl ConsentStore for FeedStore {
-    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
-            self.inner.append(app, event).await?;
+            let seq = self.inner.append(app, event).await?;
             if self.publishes && self.deliver.load(std::sync::atomic::Ordering::SeqCst) {
                 for f in self.feeds.lock().unwrap().iter() {
                     f.changed(app, event.subject().as_ref());
                 }
             }
-            Ok(())
+            Ok(seq)
         })
     }
     fn current<'a>(
@@ -166,7 +166,7 @@ impl ConsentStore for FeedStore {
         &'a self,
         app: &'a str,
         subject: &'a Subject,
-    ) -> BoxFuture<'a, Result<Vec<ConsentEvent>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
         self.inner.history(app, subject)
     }
     fn subscribe(&self, feed: ChangeFeed) -> bool {
