@@ -818,15 +818,18 @@ async fn the_ledger_numbers_entries_without_gaps_and_keeps_resolutions_by_ticket
     let ticket = gate.check("getWeRunData", RUN, "u1").await.unwrap_err().ticket().unwrap();
     assert_eq!(rec.take().defer(), Some(ticket));
     gate.resolve("u1", ticket, Resolution::ExposureAuthorization).await.unwrap();
-    // The tap covers the authorization's scopes and settles it.
+    // The tap covers the authorization's scopes and settles it; the client's `agree` that
+    // follows, by ticket, is still accepted and recorded.
     gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+    gate.resolve("u1", ticket, Resolution::Agree { button_id: "agree-btn".into() }).await.unwrap();
     assert_eq!(gate.check("getWeRunData", RUN, "u1").await, Ok(()));
 
     let history = gate.history("u1").await.unwrap();
-    assert_eq!(history.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=5).collect::<Vec<u64>>(), "{history:?}");
+    assert_eq!(history.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=6).collect::<Vec<u64>>(), "{history:?}");
     let [
         LedgerEntry { event: ConsentEvent::Exposed { referrer: shown_for, .. }, .. },
         LedgerEntry { event: ConsentEvent::Agreed(record), .. },
+        LedgerEntry { event: ConsentEvent::AgreeResolved { button_id, referrer: agreed_for, .. }, .. },
     ] = &history[3..]
     else {
         panic!("{history:?}")
@@ -835,4 +838,11 @@ async fn the_ledger_numbers_entries_without_gaps_and_keeps_resolutions_by_ticket
     assert_eq!(record.referrer.as_deref(), Some("getWeRunData"));
     assert_eq!(record.version, Some(gate.guidelines().versions()[1].id));
     assert_eq!(record.scopes, ["chosen_location", "werun"]);
+    assert_eq!((button_id.as_str(), agreed_for.as_str()), ("agree-btn", "getWeRunData"));
+    // Once answered, the ticket takes no second answer.
+    let again = gate.resolve("u1", ticket, Resolution::Disagree).await;
+    assert!(
+        matches!(again, Err(ResolveError::AlreadySettled { .. } | ResolveError::UnknownTicket { .. })),
+        "{again:?}"
+    );
 }

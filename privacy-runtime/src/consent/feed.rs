@@ -20,8 +20,9 @@ pub(crate) trait ChangeSink: Send + Sync {
 ///
 /// What a store owes a gate that it told `true` from `subscribe`:
 ///
-/// - **Every change.** For every event appended for a user, through any gate or any process,
-///   call [`changed`](Self::changed) once the event is durable, with the event's app and
+/// - **Every change.** For every event appended for a user that changes their consent
+///   ([`ConsentEvent::changes_consent`](crate::ConsentEvent::changes_consent)), through any
+///   gate or any process, call [`changed`](Self::changed) once the event is durable, with the event's app and
 ///   `event.subject().as_ref()`: the same variant as the event (a store that keeps ids as text
 ///   must give back `Int` for an integer subject; `Str("42")` is another user). The gate drops
 ///   what it knew of that user, and its next call for the user reads the store.

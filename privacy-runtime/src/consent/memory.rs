@@ -47,8 +47,10 @@ impl ConsentStore for MemoryStore {
             seq
         });
         // Told with no lock of the store held: a gate may read the store right away.
-        for feed in self.feeds() {
-            feed.changed(app, event.subject().as_ref());
+        if event.changes_consent() {
+            for feed in self.feeds() {
+                feed.changed(app, event.subject().as_ref());
+            }
         }
         Box::pin(std::future::ready(Ok(seq)))
     }

@@ -187,6 +187,12 @@ impl ConsentEvent {
         }
     }
 
+    /// `true` for the events that change the consent in force (`agreed`, `cleared`,
+    /// `expired`): the ones a store reports through its change feed.
+    pub fn changes_consent(&self) -> bool {
+        matches!(self, ConsentEvent::Agreed(_) | ConsentEvent::Cleared { .. } | ConsentEvent::Expired { .. })
+    }
+
     /// The event's name in the ledger and in exports: `exposed`, `agreed`, `agree_resolved`,
     /// `refused`, `cleared` or `expired`.
     pub fn kind(&self) -> &'static str {

@@ -83,6 +83,15 @@ const APPEND: &str = "WITH ins AS (
         RETURNING seq)
     SELECT ins.seq FROM ins, (SELECT pg_notify($13::text, $14::text)) AS n";
 
+/// [`APPEND`] for an event that changes no consent (an exposure, an `agree`, a refusal): no
+/// notification.
+const APPEND_QUIET: &str = "INSERT INTO privacy_consent_ledger
+        (app, subject, seq, at_ms, kind, version_published_ms, version_sha256, scopes, button_id, prompt_style, action, referrer, entry)
+    SELECT $1::text, $2::text, COALESCE(MAX(seq), 0) + 1, $3::bigint, $4::text, $5::bigint, $6::text, $7::text,
+           $8::text, $9::text, $10::text, $11::text, $12::text
+    FROM privacy_consent_ledger WHERE app = $1::text AND subject = $2::text
+    RETURNING seq";
+
 const CURRENT: &str = "SELECT seq, kind, entry FROM privacy_consent_ledger
     WHERE app = $1::text AND subject = $2::text AND kind IN ('agreed', 'cleared', 'expired')
     ORDER BY seq DESC LIMIT 1";
@@ -176,6 +185,7 @@ impl Drop for PostgresStore {
 struct Conn {
     client: Arc<Client>,
     append: Statement,
+    append_quiet: Statement,
     current: Statement,
     history: Statement,
 }
@@ -203,6 +213,7 @@ impl Pool {
         let client = Arc::new(connect(&self.config).await?);
         let conn = Conn {
             append: client.prepare(APPEND).await?,
+            append_quiet: client.prepare(APPEND_QUIET).await?,
             current: client.prepare(CURRENT).await?,
             history: client.prepare(HISTORY).await?,
             client,
@@ -278,28 +289,28 @@ impl Shared {
         let mut tries = 0;
         loop {
             let conn = self.pool.get().await.map_err(|e| error(&self.place, "connecting", &e))?;
-            let result = conn
-                .client
-                .query_one(
-                    &conn.append,
-                    &[
-                        &app,
-                        &subject,
-                        &row.at_ms,
-                        &row.kind,
-                        &row.version_published_ms,
-                        &row.version_sha256,
-                        &row.scopes,
-                        &row.button_id,
-                        &row.prompt_style,
-                        &row.action,
-                        &row.referrer,
-                        &row.entry,
-                        &PostgresStore::CHANNEL,
-                        &payload,
-                    ],
-                )
-                .await;
+            let notify = event.changes_consent();
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 14] = [
+                &app,
+                &subject,
+                &row.at_ms,
+                &row.kind,
+                &row.version_published_ms,
+                &row.version_sha256,
+                &row.scopes,
+                &row.button_id,
+                &row.prompt_style,
+                &row.action,
+                &row.referrer,
+                &row.entry,
+                &PostgresStore::CHANNEL,
+                &payload,
+            ];
+            let result = if notify {
+                conn.client.query_one(&conn.append, &params).await
+            } else {
+                conn.client.query_one(&conn.append_quiet, &params[..12]).await
+            };
             match result {
                 Ok(r) => {
                     let seq: i64 = r.try_get(0).map_err(|e| error(&self.place, doing, &e))?;
@@ -487,8 +498,10 @@ impl ConsentStore for PostgresStore {
         Box::pin(async move {
             let seq = self.inner.append_row(app, event).await?;
             // This instance's gates hear it now; the others through NOTIFY.
-            for feed in self.inner.feeds() {
-                feed.changed(app, event.subject().as_ref());
+            if event.changes_consent() {
+                for feed in self.inner.feeds() {
+                    feed.changed(app, event.subject().as_ref());
+                }
             }
             Ok(seq)
         })

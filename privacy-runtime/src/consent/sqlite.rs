@@ -315,8 +315,10 @@ impl ConsentStore for SqliteStore {
         Box::pin(async move {
             let (shared, owned_app, owned) = (Arc::clone(&self.shared), app.to_owned(), event.clone());
             let seq = blocking(&self.runtime, move || shared.append(&owned_app, &owned)).await??;
-            for feed in self.shared.feeds() {
-                feed.changed(app, event.subject().as_ref());
+            if event.changes_consent() {
+                for feed in self.shared.feeds() {
+                    feed.changed(app, event.subject().as_ref());
+                }
             }
             Ok(seq)
         })

@@ -30,6 +30,8 @@ pub(crate) enum Outcome {
     Unanswered,
     /// The answer could not be stored.
     StoreFailed(String),
+    /// The user's consent changed elsewhere (another gate or instance): decide again.
+    Changed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,6 +341,12 @@ const SWEEP_MIN: usize = 64;
 impl Inner {
     fn remove(&mut self, auth: &Authorization) {
         self.tickets.remove(&auth.ticket);
+        self.close(auth);
+    }
+
+    /// No longer the user's open authorization; its ticket stays until it expires, so that the
+    /// client's `agree` after the tap that settled it is accepted.
+    fn close(&mut self, auth: &Authorization) {
         if let Some(user) = self.users.get_mut(&auth.subject) {
             if user.open.as_ref().is_some_and(|a| a.ticket == auth.ticket) {
                 user.open = None;
@@ -356,6 +364,8 @@ impl Inner {
         }
         self.since_sweep = 0;
         self.last_sweep = now;
+        // Tickets kept after a tap settled them, until they expire.
+        self.tickets.retain(|_, a| a.outcome().is_none() || !a.expired(now));
         let tickets = &mut self.tickets;
         self.users.retain(|_, user| {
             if user.hold.is_some_and(|(until, _)| now >= until) {
@@ -455,12 +465,29 @@ impl Table {
         lock(&self.inner).users.get(subject).and_then(|u| u.open.clone())
     }
 
-    /// Settles `auth` (unless it is settled already) and removes it; wakes its waiters.
+    /// Settles `auth` (unless it is settled already) and removes it; wakes its waiters. An
+    /// authorization an agreement settled keeps its ticket until it expires: the client answers
+    /// `agree` after the tap, and that answer is accepted.
     pub(crate) fn settle(&self, auth: &Authorization, outcome: Outcome) -> bool {
+        let agreed = outcome == Outcome::Agreed;
         let Some(wakers) = auth.settle(outcome, true) else { return false };
-        lock(&self.inner).remove(auth);
+        let mut t = lock(&self.inner);
+        if agreed {
+            t.close(auth);
+        } else {
+            t.remove(auth);
+        }
+        drop(t);
         wakers.into_iter().for_each(Waker::wake);
         true
+    }
+
+    /// The user's open authorization, if any, settled as [`Outcome::Changed`]: its calls decide
+    /// again. For consent changed by someone else.
+    pub(crate) fn changed_elsewhere(&self, subject: &Subject) {
+        if let Some(open) = self.open_of(subject) {
+            self.settle(&open, Outcome::Changed);
+        }
     }
 
     /// An `agree` naming `button_id` for `auth`: accepted if the user tapped that button during

@@ -281,7 +281,7 @@ impl Gate {
 
     fn result_of(api: &str, outcome: Outcome) -> PrivacyError {
         let kind = match outcome {
-            Outcome::Agreed => PrivacyErrorKind::Unanswered,
+            Outcome::Agreed | Outcome::Changed => PrivacyErrorKind::Unanswered,
             Outcome::Refused(style) => PrivacyErrorKind::NotAuthorized { style },
             Outcome::Cleared => PrivacyErrorKind::NotAuthorized { style: None },
             Outcome::Unanswered => PrivacyErrorKind::Unanswered,
@@ -367,8 +367,8 @@ impl Gate {
                 (WaitPolicy::Wait { .. }, None) => self.wait_for(&auth, ours).await,
             };
             match waited {
-                // Agreed, or another call's authorization ended: decide again.
-                Waited::Settled(Outcome::Agreed) => continue,
+                // Agreed, changed elsewhere, or another call's authorization ended: decide again.
+                Waited::Settled(Outcome::Agreed | Outcome::Changed) => continue,
                 Waited::Settled(_) if !ours => continue,
                 Waited::Settled(o) => return Err(Self::result_of(api, o)),
                 Waited::TimedOut => return Err(Self::pending_error(api, &auth)),
@@ -401,7 +401,7 @@ impl Gate {
             };
             match auth.outcome() {
                 None => return Err(Self::pending_error(api, &auth)),
-                Some(Outcome::Agreed) => {}
+                Some(Outcome::Agreed | Outcome::Changed) => {}
                 Some(_) if !ours => {}
                 Some(o) => return Err(Self::result_of(api, o)),
             }

@@ -337,6 +337,13 @@ impl ChangeSink for GateInner {
     fn changed(&self, app: &str, subject: SubjectRef<'_>) {
         if app == &*self.app {
             self.snapshots.forget(subject);
+            // Changed by someone else (this gate's own writes hold the user's write lock and
+            // settle the user's authorization themselves): the calls waiting on it decide again,
+            // and a later call asks afresh.
+            let subject = subject.to_owned();
+            if !self.writes.is_held(&subject) {
+                self.auths.changed_elsewhere(&subject);
+            }
         }
     }
 

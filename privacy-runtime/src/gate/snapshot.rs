@@ -652,6 +652,11 @@ impl WriteLocks {
     pub(crate) fn len(&self) -> usize {
         lock(&self.locks).len()
     }
+
+    /// `true` while a write of `subject`'s consent holds or waits for the lock.
+    pub(crate) fn is_held(&self, subject: &Subject) -> bool {
+        lock(&self.locks).contains_key(subject)
+    }
 }
 
 impl Drop for WriteGuard<'_> {

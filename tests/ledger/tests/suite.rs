@@ -118,11 +118,12 @@ mod bodies {
         let clock = ManualClock::new(july_12());
         let gate = f.gate(&clock);
         // A call opens an authorization; the client shows its popup, the user taps (which settles
-        // it), then clears, then refuses the next one.
+        // it), the client answers `agree`; then a clear, and a refusal of the next one.
         let pending = gate.check("chooseLocation", scopes(&gate, &["chosen_location"]), "u1").await.unwrap_err();
         let ticket = pending.ticket().unwrap_or_else(|| panic!("a pending error carries its ticket: {pending}"));
         gate.resolve("u1", ticket, Resolution::ExposureAuthorization).await.unwrap();
         gate.tap_agree_button("u1", "agree-btn").await.unwrap();
+        gate.resolve("u1", ticket, Resolution::Agree { button_id: "agree-btn".into() }).await.unwrap();
         gate.clear("u1").await.unwrap();
         let pending = gate.check("chooseLocation", scopes(&gate, &["chosen_location"]), "u1").await.unwrap_err();
         let ticket = pending.ticket().unwrap_or_else(|| panic!("{pending}"));
@@ -130,7 +131,7 @@ mod bodies {
 
         let history = gate.history("u1").await.unwrap();
         assert_gap_free(&history);
-        assert_eq!(kinds(&history), ["exposed", "agreed", "cleared", "refused"]);
+        assert_eq!(kinds(&history), ["exposed", "agreed", "agree_resolved", "cleared", "refused"]);
         assert!(history.iter().all(|e| e.app == "wx-ledger"));
         let ConsentEvent::Agreed(record) = &history[1].event else { panic!("{history:?}") };
         assert_eq!(record.source, ConsentSource::AgreeButton { button_id: "agree-btn".into() });
@@ -140,7 +141,11 @@ mod bodies {
         assert_eq!(record.at, july_12());
         let ConsentEvent::Exposed { referrer, .. } = &history[0].event else { panic!("{history:?}") };
         assert_eq!(referrer, "chooseLocation");
-        let ConsentEvent::Refused { style: None, referrer, .. } = &history[3].event else { panic!("{history:?}") };
+        let ConsentEvent::AgreeResolved { button_id, referrer: agreed_for, .. } = &history[2].event else {
+            panic!("{history:?}")
+        };
+        assert_eq!((button_id.as_str(), agreed_for.as_str()), ("agree-btn", "chooseLocation"));
+        let ConsentEvent::Refused { style: None, referrer, .. } = &history[4].event else { panic!("{history:?}") };
         assert_eq!(referrer, "chooseLocation");
         // Read back exactly as written, through a gate that never saw them.
         assert_eq!(f.gate(&clock).history("u1").await.unwrap(), history);
@@ -236,6 +241,32 @@ mod bodies {
         assert!(runs(&a, "chooseLocation", &["chosen_location"], "u1").await);
     }
 
+    /// A call waiting on its user's answer through one gate is released when the user agrees
+    /// through another gate on the same store, and runs.
+    pub async fn a_consent_given_through_another_gate_releases_a_waiting_call(f: Fixture) {
+        let clock = ManualClock::new(july_12());
+        let a = f.gate(&clock);
+        let b = Gate::builder("wx-ledger", july_guidelines())
+            .store(Arc::clone(&f.store))
+            .clock(clock.clone())
+            .wait_policy(WaitPolicy::Wait { timeout: Some(Duration::from_secs(30)) })
+            .build();
+        let (raised_tx, raised_rx) = tokio::sync::oneshot::channel::<Ticket>();
+        let raised_tx = std::sync::Mutex::new(Some(raised_tx));
+        b.on_need_privacy_authorization(move |r: Resolver, _| {
+            if let (Some(tx), Some(ticket)) = (raised_tx.lock().unwrap().take(), r.defer()) {
+                let _ = tx.send(ticket);
+            }
+        });
+        let waiting = {
+            let b = b.clone();
+            tokio::spawn(async move { b.check("chooseLocation", scopes(&b, &["chosen_location"]), "u1").await })
+        };
+        raised_rx.await.unwrap();
+        a.tap_agree_button("u1", "agree-btn").await.unwrap();
+        assert_eq!(waiting.await.unwrap(), Ok(()), "released by the consent given through the other gate");
+    }
+
     /// Past the maximum age, the next call finds the consent expired: one `expired` entry, and
     /// the user is asked again.
     pub async fn a_consent_past_its_maximum_age_expires(f: Fixture) {
@@ -329,6 +360,12 @@ macro_rules! suite {
             $(#[$attr])*
             async fn a_clear_through_one_gate_stops_the_other() {
                 bodies::a_clear_through_one_gate_stops_the_other(super::$store().await).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$attr])*
+            async fn a_consent_given_through_another_gate_releases_a_waiting_call() {
+                bodies::a_consent_given_through_another_gate_releases_a_waiting_call(super::$store().await).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
