@@ -44,10 +44,12 @@ pub enum FeedNotice {
 ///   entry is not acknowledged, and may or may not be stored.
 /// - **The change feed.** The same statement sends `NOTIFY privacy_consent_changed`, delivered
 ///   when it commits. Each store keeps one listening connection; a notification from another
-///   instance reaches this instance's gates as [`ChangeFeed::changed`]. When that connection is
-///   lost, the gates are told the feed is down (they trust what they read for their staleness
-///   bound only); the store reconnects with backoff, listens again, then tells every gate to
-///   forget what it read (anything may have changed meanwhile), then that the feed is live.
+///   instance reaches this instance's gates as [`ChangeFeed::changed`]. That connection is probed
+///   every 5 s (`SELECT 1`, 5 s to answer), so one that died without a word is found within about
+///   10 s. When it is lost, the gates are told the feed is down (they trust what they read for
+///   their staleness bound only); the store reconnects with backoff, listens again, then tells
+///   every gate to forget what it read (anything may have changed meanwhile), then that the feed
+///   is live.
 /// - **Fails closed.** An unreachable server, a full disk, a lost connection: the error names
 ///   the server and says what to do, and a gate refuses the calls it cannot decide.
 ///
@@ -107,6 +109,11 @@ const SEQ_RETRIES: usize = 64;
 
 /// How long connecting may take before the server is reported unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often the listening connection is probed (`SELECT 1`), and how long the probe may take:
+/// a connection that died without a word (a cut network, a dropped NAT mapping) is found within
+/// about twice this, not when TCP gives up hours later.
+const LISTENER_PROBE: Duration = Duration::from_secs(5);
 
 /// Connections kept by default. Each one carries many statements at once (pipelined).
 const DEFAULT_CONNECTIONS: usize = 4;
@@ -378,10 +385,21 @@ async fn run_listener(
     mut notifications: mpsc::UnboundedReceiver<String>,
 ) {
     loop {
-        while let Some(payload) = notifications.recv().await {
-            match shared.upgrade() {
-                Some(s) => s.dispatch(&payload),
-                None => return,
+        let mut probe = tokio::time::interval(LISTENER_PROBE);
+        probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                payload = notifications.recv() => match (payload, shared.upgrade()) {
+                    (Some(payload), Some(s)) => s.dispatch(&payload),
+                    (None, Some(_)) => break,
+                    (_, None) => return,
+                },
+                _ = probe.tick() => {
+                    let alive = tokio::time::timeout(LISTENER_PROBE, client.simple_query("SELECT 1")).await;
+                    if !matches!(alive, Ok(Ok(_))) {
+                        break;
+                    }
+                }
             }
         }
         match shared.upgrade() {

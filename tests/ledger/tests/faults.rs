@@ -94,25 +94,36 @@ struct Proxy {
     upstream: String,
     links: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     accept: Option<tokio::task::JoinHandle<()>>,
+    /// Set: every connection stops carrying bytes but stays open, as over a network cut
+    /// without a word to either end.
+    frozen: tokio::sync::watch::Sender<bool>,
 }
 
 impl Proxy {
     async fn start(upstream: String) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let mut proxy = Proxy { port, upstream, links: Arc::default(), accept: None };
+        let mut proxy =
+            Proxy { port, upstream, links: Arc::default(), accept: None, frozen: tokio::sync::watch::channel(false).0 };
         proxy.serve(listener);
         proxy
     }
 
     fn serve(&mut self, listener: TcpListener) {
-        let (upstream, links) = (self.upstream.clone(), Arc::clone(&self.links));
+        let (upstream, links, frozen) = (self.upstream.clone(), Arc::clone(&self.links), self.frozen.clone());
         self.accept = Some(tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 let upstream = upstream.clone();
+                let mut frozen = frozen.subscribe();
                 let link = tokio::spawn(async move {
                     if let Ok(mut server) = TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                            () = until_frozen(&mut frozen) => {
+                                // Both sockets stay open; nothing moves.
+                                std::future::pending::<()>().await;
+                            }
+                        }
                     }
                 });
                 links.lock().unwrap().push(link);
@@ -130,9 +141,26 @@ impl Proxy {
         }
     }
 
+    /// Stops every connection carrying bytes, leaving them open.
+    fn freeze(&self) {
+        self.frozen.send_replace(true);
+    }
+
     async fn restore(&mut self) {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
         self.serve(listener);
+    }
+}
+
+async fn until_frozen(frozen: &mut tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let now = *frozen.borrow_and_update();
+        if now {
+            return;
+        }
+        if frozen.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 
@@ -191,4 +219,23 @@ async fn a_lost_server_refuses_calls_and_acknowledges_nothing_then_recovers() {
     let history = g.history("new-user").await.unwrap();
     assert_eq!(history.len(), 1, "only the acknowledged agreement: {history:?}");
     assert_eq!(history[0].seq, 1);
+}
+
+/// A listening connection that dies without a word (no FIN, no RST: a cut network) is found by
+/// the store's probe, and the gates are told the feed is down, within seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_database, ignore = "needs PostgreSQL: DATABASE_URL is not set (bash scripts/test starts one)")]
+async fn a_listener_that_dies_silently_is_noticed() {
+    let (url, proxy) = proxied_database().await;
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let mut notices = store.notices();
+    assert!(store.is_listening());
+    let frozen_at = std::time::Instant::now();
+    proxy.freeze();
+    let notice = tokio::time::timeout(std::time::Duration::from_secs(30), notices.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no Down notice 30 s after the connection went silent"));
+    assert_eq!(notice.unwrap(), FeedNotice::Down);
+    assert!(!store.is_listening());
+    eprintln!("silent listener noticed after {:?}", frozen_at.elapsed());
 }
