@@ -547,6 +547,9 @@ impl GuidelinesBuilder {
     /// given to any earlier version covers nothing and every user is asked again, even when the
     /// version adds no scope (a purpose changed; PIPL Art. 14). Does nothing before any version.
     ///
+    /// Mark a version when it is published: the mark is part of the version's identity, so
+    /// marking a version already published makes the consents given to it count for nothing.
+    ///
     /// ```
     /// use privacy_runtime::{Guidelines, Timestamp};
     /// let g = Guidelines::builder("《示例小程序隐私保护指引》")

@@ -28,7 +28,10 @@ pub(crate) trait ChangeSink: Send + Sync {
 ///   what it knew of that user, and its next call for the user reads the store.
 /// - **In time.** Gates in the same process see a change at their next call only if `changed`
 ///   runs before `append` returns (as [`MemoryStore`](crate::MemoryStore) does); changes from
-///   other processes arrive when the store learns of them.
+///   other processes arrive when the store learns of them. A gate tells its own writes from
+///   others' by this timing: a change reported while the gate is writing for that user is its
+///   own; one reported later ends the authorization the gate has open for the user (its calls
+///   decide again), as a change made elsewhere does.
 /// - **Honesty about gaps.** A store whose feed can break (a lost database connection) calls
 ///   [`set_live(false)`](Self::set_live) as soon as it knows: until `set_live(true)`, the gate
 ///   trusts what it read for its staleness bound only

@@ -239,16 +239,24 @@ pub(crate) fn subject_text(subject: &Subject) -> String {
     }
 }
 
-/// The consent in force after `history`: the latest agreement not followed by a clear or an
-/// expiry. Stores derive [`ConsentStore::current`] with it.
+/// The consent in force after `history`: the latest agreement not followed by a clear, nor by
+/// an expiry of that very agreement (an expiry names the agreement it ends by its time, so one
+/// written by a gate that had not yet seen a newer agreement leaves the newer one in force).
+/// Stores derive [`ConsentStore::current`] with it.
 pub fn current_of<'a>(
     history: impl IntoIterator<Item = &'a ConsentEvent, IntoIter: DoubleEndedIterator>,
 ) -> Option<ConsentRecord> {
-    history.into_iter().rev().find_map(|e| match e {
-        ConsentEvent::Agreed(r) => Some(Some(r.clone())),
-        ConsentEvent::Cleared { .. } | ConsentEvent::Expired { .. } => Some(None),
-        ConsentEvent::Exposed { .. } | ConsentEvent::AgreeResolved { .. } | ConsentEvent::Refused { .. } => None,
-    })?
+    let mut expired: Vec<Timestamp> = Vec::new();
+    for e in history.into_iter().rev() {
+        match e {
+            ConsentEvent::Agreed(r) if expired.contains(&r.at) => return None,
+            ConsentEvent::Agreed(r) => return Some(r.clone()),
+            ConsentEvent::Cleared { .. } => return None,
+            ConsentEvent::Expired { agreed_at, .. } => expired.push(*agreed_at),
+            ConsentEvent::Exposed { .. } | ConsentEvent::AgreeResolved { .. } | ConsentEvent::Refused { .. } => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -285,7 +293,10 @@ mod tests {
         assert!(current_of(&[agreed(1)]).is_some());
         assert_eq!(current_of(&[agreed(1), clear.clone()]), None);
         assert_eq!(current_of(&[agreed(1), clear, agreed(3), refuse.clone()]).map(|r| r.at.unix_millis()), Some(3));
-        assert_eq!(current_of(&[agreed(3), refuse, expired]), None);
+        assert_eq!(current_of(&[agreed(3), refuse, expired.clone()]), None);
+        // An expiry of an older agreement, written after a newer one landed, ends nothing.
+        assert_eq!(current_of(&[agreed(3), agreed(4), expired.clone()]).map(|r| r.at.unix_millis()), Some(4));
+        assert_eq!(current_of(&[agreed(3), expired.clone(), expired]), None);
     }
 
     #[test]

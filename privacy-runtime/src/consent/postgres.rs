@@ -45,8 +45,8 @@ pub enum FeedNotice {
 /// - **The change feed.** The same statement sends `NOTIFY privacy_consent_changed`, delivered
 ///   when it commits. Each store keeps one listening connection; a notification from another
 ///   instance reaches this instance's gates as [`ChangeFeed::changed`]. That connection is probed
-///   every 5 s (`SELECT 1`, 5 s to answer), so one that died without a word is found within about
-///   10 s. When it is lost, the gates are told the feed is down (they trust what they read for
+///   every 5 s (`SELECT 1`, 5 s to answer) beside the delivery of notifications; two probes
+///   unanswered in a row end it, so one that died without a word is found within about 20 s. When it is lost, the gates are told the feed is down (they trust what they read for
 ///   their staleness bound only); the store reconnects with backoff, listens again, then tells
 ///   every gate to forget what it read (anything may have changed meanwhile), then that the feed
 ///   is live.
@@ -58,6 +58,10 @@ pub enum FeedNotice {
 pub struct PostgresStore {
     inner: Arc<Shared>,
     listener: tokio::task::JoinHandle<()>,
+    /// The runtime the store was connected on: every statement runs there, so a call polled from
+    /// anywhere (a plain thread, another executor) works, and a caller that gives up half way
+    /// cannot stop an acknowledged write from being reported to the gates.
+    runtime: tokio::runtime::Handle,
 }
 
 struct Shared {
@@ -94,9 +98,12 @@ const APPEND_QUIET: &str = "INSERT INTO privacy_consent_ledger
     FROM privacy_consent_ledger WHERE app = $1::text AND subject = $2::text
     RETURNING seq";
 
+/// The latest agreement or clear, and the expiries after it: what `current_of` needs.
 const CURRENT: &str = "SELECT seq, kind, entry FROM privacy_consent_ledger
     WHERE app = $1::text AND subject = $2::text AND kind IN ('agreed', 'cleared', 'expired')
-    ORDER BY seq DESC LIMIT 1";
+      AND seq >= COALESCE((SELECT MAX(seq) FROM privacy_consent_ledger
+                           WHERE app = $1::text AND subject = $2::text AND kind IN ('agreed', 'cleared')), 0)
+    ORDER BY seq";
 
 const HISTORY: &str =
     "SELECT seq, kind, entry FROM privacy_consent_ledger WHERE app = $1::text AND subject = $2::text ORDER BY seq";
@@ -110,10 +117,19 @@ const SEQ_RETRIES: usize = 64;
 /// How long connecting may take before the server is reported unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How often the listening connection is probed (`SELECT 1`), and how long the probe may take:
-/// a connection that died without a word (a cut network, a dropped NAT mapping) is found within
-/// about twice this, not when TCP gives up hours later.
+/// How often the listening connection is probed (`SELECT 1`), and how long a probe may take;
+/// two unanswered probes in a row end it. A connection that died without a word (a cut
+/// network, a dropped NAT mapping) is found within about four times this, not when TCP gives up
+/// hours later.
 const LISTENER_PROBE: Duration = Duration::from_secs(5);
+
+/// How long a statement may take before the store reports the server unavailable (and drops
+/// the connection, whose state is then unknown).
+const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After a failed connection, how long callers are answered with that failure rather than each
+/// waiting for a connection attempt of their own.
+const RECONNECT_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Connections kept by default. Each one carries many statements at once (pipelined).
 const DEFAULT_CONNECTIONS: usize = 4;
@@ -139,14 +155,30 @@ impl PostgresStore {
 
     /// Connects with a configuration of your own and `connections` connections (at least 1).
     /// Unless the configuration sets one, connecting times out after 5 s.
+    ///
+    /// Whatever the configuration says, the store's sessions commit synchronously
+    /// (`synchronous_commit = on`: an acknowledged entry survives a server crash) at `read
+    /// committed` isolation, and TCP keepalives are on.
     pub async fn connect_with(mut config: Config, connections: usize) -> Result<PostgresStore, StoreError> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| StoreError::new("PostgresStore::connect needs a tokio runtime: call it from within one"))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
+        config.keepalives(true);
+        if config.get_keepalives_idle() > Duration::from_secs(30) {
+            config.keepalives_idle(Duration::from_secs(30));
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            // Unacknowledged data for this long ends the connection (Linux).
+            config.tcp_user_timeout(QUERY_TIMEOUT * 3);
+        }
+        let options = config.get_options().map(str::to_owned).unwrap_or_default();
+        config.options(format!("{options} -c synchronous_commit=on -c default_transaction_isolation=read\\ committed"));
         let place = place_of(&config);
         migrate(&config, &place).await?;
-        let pool = Pool::new(config.clone(), connections.max(1));
-        pool.get().await.map_err(|e| error(&place, "connecting", &e))?;
+        let pool = Pool::new(config.clone(), connections.max(1), place.clone());
+        pool.get().await?;
         let (listening, notifications) =
             listen(&config).await.map_err(|e| error(&place, "listening for changes", &e))?;
         let mut id = [0u8; 8];
@@ -160,8 +192,8 @@ impl PostgresStore {
             live: AtomicBool::new(true),
             notices: broadcast::channel(1024).0,
         });
-        let listener = tokio::spawn(run_listener(Arc::downgrade(&inner), config, listening, notifications));
-        Ok(PostgresStore { inner, listener })
+        let listener = runtime.spawn(run_listener(Arc::downgrade(&inner), config, listening, notifications));
+        Ok(PostgresStore { inner, listener, runtime })
     }
 
     /// Where the store connects, as `postgres://user@host:port/database` (no password).
@@ -201,33 +233,93 @@ struct Conn {
 /// next picked.
 struct Pool {
     config: Config,
-    slots: Vec<tokio::sync::Mutex<Option<Conn>>>,
+    place: String,
+    slots: Vec<tokio::sync::Mutex<Slot>>,
     next: AtomicUsize,
 }
 
+#[derive(Default)]
+struct Slot {
+    conn: Option<Conn>,
+    /// The last failed connection attempt: when, and what it said.
+    failed: Option<(std::time::Instant, StoreError)>,
+}
+
 impl Pool {
-    fn new(config: Config, size: usize) -> Pool {
-        Pool { config, slots: (0..size).map(|_| tokio::sync::Mutex::new(None)).collect(), next: AtomicUsize::new(0) }
+    fn new(config: Config, size: usize, place: String) -> Pool {
+        Pool {
+            config,
+            place,
+            slots: (0..size).map(|_| tokio::sync::Mutex::new(Slot::default())).collect(),
+            next: AtomicUsize::new(0),
+        }
     }
 
-    async fn get(&self) -> Result<Conn, tokio_postgres::Error> {
+    /// A live connection: the next slot's, or a new one. After a failed attempt, the slot answers
+    /// with that failure for [`RECONNECT_BACKOFF`] rather than have every caller wait on a
+    /// connection attempt of its own.
+    async fn get(&self) -> Result<(usize, Conn), StoreError> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
         let mut slot = self.slots[i].lock().await;
-        if let Some(c) = slot.as_ref().filter(|c| !c.client.is_closed()) {
-            return Ok(c.clone());
+        if let Some(c) = slot.conn.as_ref().filter(|c| !c.client.is_closed()) {
+            return Ok((i, c.clone()));
         }
-        *slot = None;
-        let client = Arc::new(connect(&self.config).await?);
-        let conn = Conn {
-            append: client.prepare(APPEND).await?,
-            append_quiet: client.prepare(APPEND_QUIET).await?,
-            current: client.prepare(CURRENT).await?,
-            history: client.prepare(HISTORY).await?,
-            client,
+        slot.conn = None;
+        if let Some((at, e)) = &slot.failed
+            && at.elapsed() < RECONNECT_BACKOFF
+        {
+            return Err(e.clone());
+        }
+        let prepared = async {
+            let client = Arc::new(connect(&self.config).await?);
+            Ok::<_, tokio_postgres::Error>(Conn {
+                append: client.prepare(APPEND).await?,
+                append_quiet: client.prepare(APPEND_QUIET).await?,
+                current: client.prepare(CURRENT).await?,
+                history: client.prepare(HISTORY).await?,
+                client,
+            })
         };
-        *slot = Some(conn.clone());
-        Ok(conn)
+        let conn = match tokio::time::timeout(CONNECT_TIMEOUT + QUERY_TIMEOUT, prepared).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return Err(self.failed(&mut slot, error(&self.place, "connecting", &e))),
+            Err(_) => return Err(self.failed(&mut slot, timed_out(&self.place, "connecting"))),
+        };
+        slot.failed = None;
+        slot.conn = Some(conn.clone());
+        Ok((i, conn))
     }
+
+    fn failed(&self, slot: &mut Slot, e: StoreError) -> StoreError {
+        slot.failed = Some((std::time::Instant::now(), e.clone()));
+        e
+    }
+
+    /// Drops slot `i`'s connection, whose state is unknown (a statement timed out on it).
+    async fn discard(&self, i: usize) {
+        self.slots[i].lock().await.conn = None;
+    }
+}
+
+/// The error of a statement the server did not answer in time.
+fn timed_out(place: &str, doing: &str) -> StoreError {
+    StoreError::new(format!(
+        "consent ledger at {place}: {doing} failed: the server did not answer within {} s (a cut network, or \
+         an overloaded server); nothing was acknowledged, and a write may or may not be stored (the gate reads \
+         it back before deciding); check the server and the network",
+        QUERY_TIMEOUT.as_secs()
+    ))
+}
+
+/// A lost race for a sequence number: a unique violation, or a serialization failure or
+/// deadlock under a stricter isolation level.
+fn is_race(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::UNIQUE_VIOLATION
+            || *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::T_R_DEADLOCK_DETECTED
+    })
 }
 
 /// A connection, driven on its own task until it closes.
@@ -293,10 +385,10 @@ impl Shared {
             payload = format!("{}\t*", self.instance);
         }
         let doing = "appending a consent entry";
+        let notify = event.changes_consent();
         let mut tries = 0;
         loop {
-            let conn = self.pool.get().await.map_err(|e| error(&self.place, "connecting", &e))?;
-            let notify = event.changes_consent();
+            let (slot, conn) = self.pool.get().await?;
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 14] = [
                 &app,
                 &subject,
@@ -313,20 +405,36 @@ impl Shared {
                 &PostgresStore::CHANNEL,
                 &payload,
             ];
-            let result = if notify {
-                conn.client.query_one(&conn.append, &params).await
+            let statement = if notify {
+                conn.client.query_one(&conn.append, &params)
             } else {
-                conn.client.query_one(&conn.append_quiet, &params[..12]).await
+                conn.client.query_one(&conn.append_quiet, &params[..12])
+            };
+            let result = match tokio::time::timeout(QUERY_TIMEOUT, statement).await {
+                Ok(result) => result,
+                Err(_) => {
+                    self.pool.discard(slot).await;
+                    return Err(timed_out(&self.place, doing));
+                }
             };
             match result {
                 Ok(r) => {
                     let seq: i64 = r.try_get(0).map_err(|e| error(&self.place, doing, &e))?;
                     return u64::try_from(seq).map_err(|_| StoreError::new("a negative sequence number"));
                 }
-                Err(e)
-                    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) && tries < SEQ_RETRIES =>
-                {
-                    tries += 1;
+                // Another writer took the number (or, under a stricter isolation, the
+                // transaction could not be serialized): read the next one and try again.
+                Err(e) if is_race(&e) && tries < SEQ_RETRIES => tries += 1,
+                Err(e) if is_race(&e) => {
+                    return Err(StoreError::with_source(
+                        format!(
+                            "consent ledger at {}: appending a consent entry failed: {SEQ_RETRIES} other writes to \
+                             the same user won the race for the next sequence number in a row; nothing was \
+                             acknowledged, retry the write",
+                            self.place
+                        ),
+                        CloneError(e.to_string()),
+                    ));
                 }
                 Err(e) => return Err(error(&self.place, doing, &e)),
             }
@@ -336,9 +444,15 @@ impl Shared {
     async fn entries(&self, app: &str, subject: &Subject, history: bool) -> Result<Vec<LedgerEntry>, StoreError> {
         let key = sql::subject_key(subject.as_ref());
         let doing = "reading a consent history";
-        let conn = self.pool.get().await.map_err(|e| error(&self.place, "connecting", &e))?;
+        let (slot, conn) = self.pool.get().await?;
         let statement = if history { &conn.history } else { &conn.current };
-        let rows = conn.client.query(statement, &[&app, &key]).await.map_err(|e| error(&self.place, doing, &e))?;
+        let rows = match tokio::time::timeout(QUERY_TIMEOUT, conn.client.query(statement, &[&app, &key])).await {
+            Ok(rows) => rows.map_err(|e| error(&self.place, doing, &e))?,
+            Err(_) => {
+                self.pool.discard(slot).await;
+                return Err(timed_out(&self.place, doing));
+            }
+        };
         rows.iter()
             .map(|r| {
                 let seq: i64 = r.try_get(0).map_err(|e| error(&self.place, doing, &e))?;
@@ -385,8 +499,8 @@ async fn run_listener(
     mut notifications: mpsc::UnboundedReceiver<String>,
 ) {
     loop {
-        let mut probe = tokio::time::interval(LISTENER_PROBE);
-        probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let client_for_probe = Arc::new(client);
+        let mut dead = probe(Arc::clone(&client_for_probe));
         loop {
             tokio::select! {
                 payload = notifications.recv() => match (payload, shared.upgrade()) {
@@ -394,19 +508,14 @@ async fn run_listener(
                     (None, Some(_)) => break,
                     (_, None) => return,
                 },
-                _ = probe.tick() => {
-                    let alive = tokio::time::timeout(LISTENER_PROBE, client.simple_query("SELECT 1")).await;
-                    if !matches!(alive, Ok(Ok(_))) {
-                        break;
-                    }
-                }
+                _ = &mut dead => break,
             }
         }
+        drop(client_for_probe);
         match shared.upgrade() {
             Some(s) => s.set_live(false),
             None => return,
         }
-        drop(client);
         let mut backoff = Duration::from_millis(50);
         (client, notifications) = loop {
             match listen(&config).await {
@@ -425,6 +534,32 @@ async fn run_listener(
             None => return,
         }
     }
+}
+
+/// Probes the listening connection every [`LISTENER_PROBE`], beside the delivery of
+/// notifications; the receiver completes once two probes in a row went unanswered (or the
+/// connection closed).
+fn probe(client: Arc<Client>) -> tokio::sync::oneshot::Receiver<()> {
+    let (dead, is_dead) = tokio::sync::oneshot::channel();
+    let weak = Arc::downgrade(&client);
+    drop(client);
+    tokio::spawn(async move {
+        let mut misses = 0;
+        loop {
+            tokio::time::sleep(LISTENER_PROBE).await;
+            let Some(client) = weak.upgrade() else { return };
+            match tokio::time::timeout(LISTENER_PROBE, client.simple_query("SELECT 1")).await {
+                Ok(Ok(_)) => misses = 0,
+                Ok(Err(_)) if client.is_closed() => misses = 2,
+                _ => misses += 1,
+            }
+            if misses >= 2 {
+                let _ = dead.send(());
+                return;
+            }
+        }
+    });
+    is_dead
 }
 
 fn place_of(config: &Config) -> String {
@@ -511,18 +646,32 @@ impl std::fmt::Display for CloneError {
 
 impl std::error::Error for CloneError {}
 
+/// The result of a statement run on the store's runtime.
+async fn joined<T>(task: tokio::task::JoinHandle<Result<T, StoreError>>) -> Result<T, StoreError> {
+    task.await.unwrap_or_else(|e| {
+        Err(StoreError::new(format!(
+            "the PostgreSQL store's runtime is gone ({e}); the store cannot be used once the runtime it was \
+             connected on has shut down"
+        )))
+    })
+}
+
 impl ConsentStore for PostgresStore {
     fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
-        Box::pin(async move {
-            let seq = self.inner.append_row(app, event).await?;
+        let (inner, app, event) = (Arc::clone(&self.inner), app.to_owned(), event.clone());
+        // On the store's runtime, to the end: a caller that stops waiting cannot keep a stored
+        // change from reaching this instance's gates.
+        let task = self.runtime.spawn(async move {
+            let seq = inner.append_row(&app, &event).await?;
             // This instance's gates hear it now; the others through NOTIFY.
             if event.changes_consent() {
-                for feed in self.inner.feeds() {
-                    feed.changed(app, event.subject().as_ref());
+                for feed in inner.feeds() {
+                    feed.changed(&app, event.subject().as_ref());
                 }
             }
             Ok(seq)
-        })
+        });
+        Box::pin(joined(task))
     }
 
     fn current<'a>(
@@ -530,10 +679,12 @@ impl ConsentStore for PostgresStore {
         app: &'a str,
         subject: &'a Subject,
     ) -> BoxFuture<'a, Result<Option<ConsentRecord>, StoreError>> {
-        Box::pin(async move {
-            let found = self.inner.entries(app, subject, false).await?;
+        let (inner, app, subject) = (Arc::clone(&self.inner), app.to_owned(), subject.clone());
+        let task = self.runtime.spawn(async move {
+            let found = inner.entries(&app, &subject, false).await?;
             Ok(current_of(found.iter().map(|e| &e.event)))
-        })
+        });
+        Box::pin(joined(task))
     }
 
     fn history<'a>(
@@ -541,7 +692,8 @@ impl ConsentStore for PostgresStore {
         app: &'a str,
         subject: &'a Subject,
     ) -> BoxFuture<'a, Result<Vec<LedgerEntry>, StoreError>> {
-        Box::pin(self.inner.entries(app, subject, true))
+        let (inner, app, subject) = (Arc::clone(&self.inner), app.to_owned(), subject.clone());
+        Box::pin(joined(self.runtime.spawn(async move { inner.entries(&app, &subject, true).await })))
     }
 
     fn subscribe(&self, feed: ChangeFeed) -> bool {

@@ -33,7 +33,7 @@ pub struct ConsentReceipt {
     pub controller: Controller,
     /// The user (the PII principal).
     pub subject: Subject,
-    /// `given`, `withdrawn`, `expired`, `refused` or `not_given`.
+    /// `given`, `withdrawn`, `expired`, `superseded`, `refused` or `not_given`.
     pub state: ConsentState,
     /// The notice agreed to: the guidelines, their version and its content hash. `None` when
     /// the user never agreed.
@@ -67,6 +67,10 @@ pub enum ConsentState {
     Expired,
     /// Refused, and never given since.
     Refused,
+    /// Given to a version that no longer counts: a later version requiring fresh consent is in
+    /// effect, the version was removed from the guidelines, or the consent is past the maximum
+    /// age (its `expired` entry is written at the user's next call).
+    Superseded,
     /// Never given.
     NotGiven,
 }
@@ -116,13 +120,16 @@ pub struct Collection {
 }
 
 impl ConsentReceipt {
-    /// The receipt of `history` (a subject's whole ledger, in order) under `guidelines`.
+    /// The receipt of `history` (a subject's whole ledger, in order) under `guidelines`;
+    /// `in_force` says whether an agreement with no clear or expiry after it still covers
+    /// anything now.
     pub(crate) fn of(
         app: &str,
         subject: &Subject,
         guidelines: &Guidelines,
         history: &[LedgerEntry],
         now: Timestamp,
+        in_force: impl FnOnce(&super::ConsentRecord) -> bool,
     ) -> ConsentReceipt {
         let last_agreed = history.iter().rposition(|e| matches!(e.event, ConsentEvent::Agreed(_)));
         let after = last_agreed.map_or(history, |i| &history[i + 1..]);
@@ -132,16 +139,19 @@ impl ConsentReceipt {
             _ => None,
         });
         let refused = history.iter().any(|e| matches!(e.event, ConsentEvent::Refused { .. }));
-        let state = match (last_agreed, ended) {
-            (Some(_), None) => ConsentState::Given,
-            (Some(_), Some((state, _))) => state,
-            (None, _) if refused => ConsentState::Refused,
-            (None, _) => ConsentState::NotGiven,
-        };
         let record = last_agreed.and_then(|i| match &history[i].event {
             ConsentEvent::Agreed(r) => Some((r, history[i].seq)),
             _ => None,
         });
+        let state = match (record, ended) {
+            (Some(_), Some((state, _))) => state,
+            (Some((r, _)), None) if in_force(r) => ConsentState::Given,
+            (Some(_), None) => ConsentState::Superseded,
+            (None, _) if refused => ConsentState::Refused,
+            (None, _) => ConsentState::NotGiven,
+        };
+        // The purposes as the version agreed to gave them, not as a later version does.
+        let agreed_version = record.and_then(|(r, _)| r.version.as_ref()).and_then(|id| guidelines.version_by_id(id));
         let notice = record.map(|(r, _)| Notice {
             name: guidelines.contract_name().to_owned(),
             location: match guidelines.contract() {
@@ -160,7 +170,9 @@ impl ConsentReceipt {
                             Some(info) => Some(info.name_zh.to_owned()),
                             None => guidelines.custom_scope(s).map(|c| c.name_zh.clone()),
                         });
-                        let purpose = scope.and_then(|s| guidelines.purpose(s)).map(str::to_owned);
+                        let purpose = scope.and_then(|s| {
+                            agreed_version?.purposes.iter().find(|(p, _)| *p == s).map(|(_, text)| text.clone())
+                        });
                         Purpose { scope: id.clone(), name, purpose }
                     })
                     .collect()

@@ -76,9 +76,12 @@ const APPEND: &str = "INSERT INTO privacy_consent_ledger
     FROM privacy_consent_ledger WHERE app = ?1 AND subject = ?2
     RETURNING seq";
 
+/// The latest agreement or clear, and the expiries after it: what `current_of` needs.
 const CURRENT: &str = "SELECT seq, kind, entry FROM privacy_consent_ledger
     WHERE app = ?1 AND subject = ?2 AND kind IN ('agreed', 'cleared', 'expired')
-    ORDER BY seq DESC LIMIT 1";
+      AND seq >= COALESCE((SELECT MAX(seq) FROM privacy_consent_ledger
+                           WHERE app = ?1 AND subject = ?2 AND kind IN ('agreed', 'cleared')), 0)
+    ORDER BY seq";
 
 const HISTORY: &str =
     "SELECT seq, kind, entry FROM privacy_consent_ledger WHERE app = ?1 AND subject = ?2 ORDER BY seq";
@@ -105,7 +108,8 @@ impl SqliteStore {
         &self.shared.path
     }
 
-    /// Runs `f` on a connection that reads the ledger, for SQL of your own (never write to it).
+    /// Runs `f` on a connection that reads the ledger, for SQL of your own (the connection is
+    /// `query_only`: a write through it fails).
     pub async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -135,7 +139,11 @@ impl Shared {
         let kept = self.readers.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let conn = match kept {
             Some(c) => c,
-            None => connect(&self.path, &self.place)?,
+            None => {
+                let c = connect(&self.path, &self.place)?;
+                c.pragma_update(None, "query_only", true).map_err(|e| error(&self.place, doing, e))?;
+                c
+            }
         };
         let result = f(&conn).map_err(|e| error(&self.place, doing, e));
         let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
@@ -198,7 +206,12 @@ async fn blocking<T: Send + 'static>(
     runtime: &tokio::runtime::Handle,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, StoreError> {
-    runtime.spawn_blocking(f).await.map_err(|e| StoreError::new(format!("an SQLite task failed: {e}")))
+    runtime.spawn_blocking(f).await.map_err(|e| {
+        StoreError::new(format!(
+            "the SQLite store's work could not run ({e}): the tokio runtime it was opened on has shut down, or the \
+             task panicked; open the store on a runtime that outlives it"
+        ))
+    })
 }
 
 /// A connection with what the store's guarantees rest on: WAL, `synchronous = FULL`, a busy
@@ -239,8 +252,9 @@ fn take_ownership(path: &Path, place: &str) -> Result<std::fs::File, StoreError>
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::new(format!(
-            "consent ledger {place} is open in another process (it holds {}); an SQLite ledger belongs to one \
-             process: stop the other one, or share consent between processes with PostgresStore",
+            "consent ledger {place} is already open (another process, or another SqliteStore in this one, holds \
+             {}); an SQLite ledger has one owner: share that store (it is cheap to wrap in an Arc), stop the \
+             other process, or share consent between processes with PostgresStore",
             lock_path.display()
         ))),
         Err(std::fs::TryLockError::Error(e)) => {
@@ -314,13 +328,18 @@ impl ConsentStore for SqliteStore {
     fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
             let (shared, owned_app, owned) = (Arc::clone(&self.shared), app.to_owned(), event.clone());
-            let seq = blocking(&self.runtime, move || shared.append(&owned_app, &owned)).await??;
-            if event.changes_consent() {
-                for feed in self.shared.feeds() {
-                    feed.changed(app, event.subject().as_ref());
+            // The gates are told on the blocking thread, right after the commit: a caller that
+            // stops waiting cannot keep a stored change from reaching them.
+            blocking(&self.runtime, move || {
+                let seq = shared.append(&owned_app, &owned)?;
+                if owned.changes_consent() {
+                    for feed in shared.feeds() {
+                        feed.changed(&owned_app, owned.subject().as_ref());
+                    }
                 }
-            }
-            Ok(seq)
+                Ok(seq)
+            })
+            .await?
         })
     }
 

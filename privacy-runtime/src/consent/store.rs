@@ -34,7 +34,8 @@ pub trait ConsentStore: Send + Sync + 'static {
     /// may not be stored (a commit whose answer was lost); it is never acknowledged.
     fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>>;
 
-    /// The consent in force for `subject`: the latest agreement not followed by a clear.
+    /// The consent in force for `subject`: the latest agreement not followed by a clear or by its
+    /// own expiry ([`current_of`](crate::current_of)).
     fn current<'a>(
         &'a self,
         app: &'a str,

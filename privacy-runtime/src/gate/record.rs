@@ -249,7 +249,12 @@ impl Gate {
     pub async fn consent_receipt(&self, subject: impl AsSubject) -> Result<ConsentReceipt, StoreError> {
         let subject = subject.as_subject().to_owned();
         let history = self.inner.store.history(&self.inner.app, &subject).await?;
-        Ok(ConsentReceipt::of(&self.inner.app, &subject, &self.inner.guidelines, &history, self.now()))
+        let now = self.now();
+        let in_force = |r: &ConsentRecord| {
+            let cover = self.cover_of(Some(r), now);
+            !cover.expired && !cover.covered.is_empty()
+        };
+        Ok(ConsentReceipt::of(&self.inner.app, &subject, &self.inner.guidelines, &history, now, in_force))
     }
 
     /// [`history`](Self::history) for sync code.
@@ -273,6 +278,10 @@ impl Gate {
         let auth = self.authorization(subject, ticket)?;
         match resolution {
             Resolution::ExposureAuthorization => {
+                // A ticket kept after the tap that settled it takes only the `agree` that follows.
+                if auth.outcome().is_some() {
+                    return Err(ResolveError::AlreadySettled { ticket });
+                }
                 auth.set_exposed();
                 self.inner.store.append(&self.inner.app, &self.exposed_event(&auth)).await?;
                 Ok(())

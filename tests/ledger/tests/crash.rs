@@ -142,7 +142,7 @@ fn parse_ack(line: &str) -> Option<Ack> {
 struct Rng(u64);
 
 impl Rng {
-    fn new() -> Rng {
+    fn new(test: &str) -> Rng {
         let seed = match std::env::var("CRASH_SEED") {
             Ok(s) => s.parse().unwrap_or_else(|e| panic!("CRASH_SEED={s}: {e}")),
             Err(_) => {
@@ -155,7 +155,7 @@ impl Rng {
                 h.finish()
             }
         };
-        eprintln!("crash: seed {seed} (CRASH_SEED={seed} replays these kill points)");
+        eprintln!("crash {test}: seed {seed} (CRASH_SEED={seed} replays these kill points)");
         Rng(seed.max(1))
     }
 
@@ -365,7 +365,7 @@ fn sqlite_rows(path: &Path) -> Vec<RawRow> {
 /// Writes to a fresh SQLite file and kills the writer at a random acknowledgement, 20 times.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_ledger_survives_sigkill() {
-    let mut rng = Rng::new();
+    let mut rng = Rng::new("sqlite");
     let started = Instant::now();
     let mut acked_total = 0;
     for run in 1..=RUNS {
@@ -582,7 +582,7 @@ async fn pg_client(url: &str, deadline: Instant) -> privacy_runtime::tokio_postg
     ignore = "PostgreSQL server binaries (initdb, pg_ctl) not found: this test starts, kills and restarts its own server (apt-get install postgresql)"
 )]
 async fn postgres_ledger_survives_a_killed_server() {
-    let mut rng = Rng::new();
+    let mut rng = Rng::new("postgres");
     let started = Instant::now();
     let cluster = Cluster::start().await;
     eprintln!("crash postgres: cluster up in {:.1}s at {}", started.elapsed().as_secs_f64(), cluster.pgdir.display());
@@ -632,6 +632,13 @@ async fn postgres_ledger_survives_a_killed_server() {
             .collect();
         check_rows(&rows, entries);
         drop(client);
+        // Checked: dropped, so that the files the next recovery syncs do not pile up.
+        let admin = pg_client(&cluster.admin_url, Instant::now() + Duration::from_secs(30)).await;
+        admin
+            .batch_execute(&format!("DROP DATABASE {database} WITH (FORCE)"))
+            .await
+            .unwrap_or_else(|e| panic!("DROP DATABASE {database}: {e}"));
+        drop(admin);
         acked_total += acks.len();
         eprintln!(
             "crash postgres run {run:2}/{RUNS}: server ({killed} processes) killed at ack {kill_at:5}, {:5} acked, \

@@ -65,9 +65,28 @@ async fn a_file_open_elsewhere_is_refused_with_what_to_do() {
     let path = dir.join("consent.db");
     let first = SqliteStore::open(&path).await.unwrap();
     let err = SqliteStore::open(&path).await.unwrap_err().to_string();
-    assert!(err.contains("is open in another process") && err.contains("PostgresStore"), "{err}");
+    assert!(err.contains("is already open") && err.contains("PostgresStore"), "{err}");
     drop(first);
     SqliteStore::open(&path).await.unwrap_or_else(|e| panic!("free again once closed: {e}"));
+}
+
+/// What durability rests on is in place: WAL, `synchronous = FULL` (a SIGKILL test cannot tell
+/// it from `OFF`, the page cache survives a killed process), and readers that cannot write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_file_is_in_wal_mode_with_full_sync() {
+    let dir = TempDir::new("pragmas");
+    let store = SqliteStore::open(dir.join("consent.db")).await.unwrap();
+    let (mode, sync) = store
+        .read(|c| {
+            let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+            Ok((mode, sync))
+        })
+        .await
+        .unwrap();
+    assert_eq!((mode.as_str(), sync), ("wal", 2), "WAL, synchronous = FULL (2)");
+    let write = store.read(|c| c.execute("DELETE FROM privacy_consent_ledger", [])).await;
+    assert!(write.is_err(), "a reader connection cannot write");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
