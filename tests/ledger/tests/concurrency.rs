@@ -13,7 +13,7 @@ const EACH: usize = 40;
 
 fn event(i: usize) -> ConsentEvent {
     let at = Timestamp::from_unix_millis(1_689_120_000_000 + i as i64);
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         ConsentEvent::Cleared { subject: Subject::from("contended"), at }
     } else {
         ConsentEvent::Agreed(ConsentRecord::new(
