@@ -66,6 +66,8 @@ pub struct PostgresStore {
 
 struct Shared {
     pool: Pool,
+    /// Appends waiting for the writer, which commits them in batches.
+    writes: mpsc::UnboundedSender<Pending>,
     place: String,
     /// Tells this store's own notifications from other instances'.
     instance: String,
@@ -80,23 +82,32 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-const APPEND: &str = "WITH ins AS (
+/// Appends a batch of entries in one statement (one commit, so one flush for the whole
+/// batch): each row gets the next number of its subject, in the batch's order, and each entry
+/// that changes consent sends its notification, delivered at commit. Returns (position in the
+/// batch, seq).
+const APPEND: &str = "WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[],
+                             $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[], $14::text[])
+            WITH ORDINALITY AS t(app, subject, at_ms, kind, version_published_ms, version_sha256, scopes, button_id,
+                                 prompt_style, action, referrer, entry, notify, payload, ord)),
+    numbered AS (
+        SELECT input.*,
+               COALESCE((SELECT MAX(l.seq) FROM privacy_consent_ledger l
+                         WHERE l.app = input.app AND l.subject = input.subject), 0)
+               + ROW_NUMBER() OVER (PARTITION BY input.app, input.subject ORDER BY input.ord) AS seq
+        FROM input),
+    ins AS (
         INSERT INTO privacy_consent_ledger
-            (app, subject, seq, at_ms, kind, version_published_ms, version_sha256, scopes, button_id, prompt_style, action, referrer, entry)
-        SELECT $1::text, $2::text, COALESCE(MAX(seq), 0) + 1, $3::bigint, $4::text, $5::bigint, $6::text, $7::text,
-               $8::text, $9::text, $10::text, $11::text, $12::text
-        FROM privacy_consent_ledger WHERE app = $1::text AND subject = $2::text
-        RETURNING seq)
-    SELECT ins.seq FROM ins, (SELECT pg_notify($13::text, $14::text)) AS n";
+            (app, subject, seq, at_ms, kind, version_published_ms, version_sha256, scopes, button_id, prompt_style,
+             action, referrer, entry)
+        SELECT app, subject, seq, at_ms, kind, version_published_ms, version_sha256, scopes, button_id, prompt_style,
+               action, referrer, entry
+        FROM numbered)
+    SELECT ord, seq, CASE WHEN notify THEN pg_notify($15::text, payload) END FROM numbered ORDER BY ord";
 
-/// [`APPEND`] for an event that changes no consent (an exposure, an `agree`, a refusal): no
-/// notification.
-const APPEND_QUIET: &str = "INSERT INTO privacy_consent_ledger
-        (app, subject, seq, at_ms, kind, version_published_ms, version_sha256, scopes, button_id, prompt_style, action, referrer, entry)
-    SELECT $1::text, $2::text, COALESCE(MAX(seq), 0) + 1, $3::bigint, $4::text, $5::bigint, $6::text, $7::text,
-           $8::text, $9::text, $10::text, $11::text, $12::text
-    FROM privacy_consent_ledger WHERE app = $1::text AND subject = $2::text
-    RETURNING seq";
+/// The most entries one append statement carries.
+const MAX_BATCH: usize = 256;
 
 /// The latest agreement or clear, and the expiries after it: what `current_of` needs.
 const CURRENT: &str = "SELECT seq, kind, entry FROM privacy_consent_ledger
@@ -184,14 +195,17 @@ impl PostgresStore {
         let mut id = [0u8; 8];
         getrandom::fill(&mut id).map_err(|e| StoreError::new(format!("no randomness for an instance id: {e}")))?;
         let instance = id.iter().map(|b| format!("{b:02x}")).collect();
+        let (writes, queue) = mpsc::unbounded_channel();
         let inner = Arc::new(Shared {
             pool,
+            writes,
             place,
             instance,
             feeds: Mutex::new(Vec::new()),
             live: AtomicBool::new(true),
             notices: broadcast::channel(1024).0,
         });
+        runtime.spawn(run_writer(Arc::downgrade(&inner), queue));
         let listener = runtime.spawn(run_listener(Arc::downgrade(&inner), config, listening, notifications));
         Ok(PostgresStore { inner, listener, runtime })
     }
@@ -224,7 +238,6 @@ impl Drop for PostgresStore {
 struct Conn {
     client: Arc<Client>,
     append: Statement,
-    append_quiet: Statement,
     current: Statement,
     history: Statement,
 }
@@ -274,7 +287,6 @@ impl Pool {
             let client = Arc::new(connect(&self.config).await?);
             Ok::<_, tokio_postgres::Error>(Conn {
                 append: client.prepare(APPEND).await?,
-                append_quiet: client.prepare(APPEND_QUIET).await?,
                 current: client.prepare(CURRENT).await?,
                 history: client.prepare(HISTORY).await?,
                 client,
@@ -309,6 +321,52 @@ fn timed_out(place: &str, doing: &str) -> StoreError {
          it back before deciding); check the server and the network",
         QUERY_TIMEOUT.as_secs()
     ))
+}
+
+/// An append waiting for the writer.
+struct Pending {
+    app: String,
+    subject: String,
+    event_subject: Subject,
+    row: Row,
+    notify: bool,
+    payload: String,
+    reply: tokio::sync::oneshot::Sender<Result<u64, StoreError>>,
+}
+
+/// Commits the appends waiting, up to [`MAX_BATCH`] at a time, in one statement each: appends
+/// that arrive while one commit is flushed share the next (the server serializes commits that
+/// notify, so one flush per append would cap every instance together at the disk's flush rate).
+/// Once a batch is stored, this instance's gates are told, then each caller; a caller that
+/// stopped waiting changes nothing. Ends with the store.
+async fn run_writer(shared: Weak<Shared>, mut queue: mpsc::UnboundedReceiver<Pending>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let Some(store) = shared.upgrade() else { return };
+        match store.write_batch(&batch).await {
+            Ok(seqs) => {
+                for (p, seq) in batch.into_iter().zip(seqs) {
+                    if p.notify {
+                        for feed in store.feeds() {
+                            feed.changed(&p.app, p.event_subject.as_ref());
+                        }
+                    }
+                    let _ = p.reply.send(Ok(seq));
+                }
+            }
+            Err(e) => {
+                for p in batch {
+                    let _ = p.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
 }
 
 /// A lost race for a sequence number: a unique violation, or a serialization failure or
@@ -377,59 +435,87 @@ impl Shared {
         }
     }
 
-    async fn append_row(&self, app: &str, event: &ConsentEvent) -> Result<u64, StoreError> {
-        let row = Row::of(event)?;
-        let subject = sql::subject_key(event.subject().as_ref());
-        let mut payload = format!("{}\t{app}\t{subject}", self.instance);
-        if payload.len() > MAX_PAYLOAD {
-            payload = format!("{}\t*", self.instance);
-        }
+    /// Writes `batch` in one statement; a batch that lost a race for a number (another instance
+    /// wrote for one of its users meanwhile) is written again, whole.
+    async fn write_batch(&self, batch: &[Pending]) -> Result<Vec<u64>, StoreError> {
         let doing = "appending a consent entry";
-        let notify = event.changes_consent();
+        let col = |f: fn(&Pending) -> Option<&str>| batch.iter().map(f).collect::<Vec<_>>();
+        let apps: Vec<&str> = batch.iter().map(|p| p.app.as_str()).collect();
+        let subjects: Vec<&str> = batch.iter().map(|p| p.subject.as_str()).collect();
+        let at_ms: Vec<i64> = batch.iter().map(|p| p.row.at_ms).collect();
+        let kinds: Vec<&str> = batch.iter().map(|p| p.row.kind).collect();
+        let published: Vec<Option<i64>> = batch.iter().map(|p| p.row.version_published_ms).collect();
+        let sha = col(|p| p.row.version_sha256.as_deref());
+        let scopes = col(|p| p.row.scopes.as_deref());
+        let buttons = col(|p| p.row.button_id.as_deref());
+        let styles = col(|p| p.row.prompt_style);
+        let actions = col(|p| p.row.action.as_deref());
+        let referrers = col(|p| p.row.referrer.as_deref());
+        let entries: Vec<&str> = batch.iter().map(|p| p.row.entry.as_str()).collect();
+        let notify: Vec<bool> = batch.iter().map(|p| p.notify).collect();
+        let payloads: Vec<&str> = batch.iter().map(|p| p.payload.as_str()).collect();
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
+            &apps,
+            &subjects,
+            &at_ms,
+            &kinds,
+            &published,
+            &sha,
+            &scopes,
+            &buttons,
+            &styles,
+            &actions,
+            &referrers,
+            &entries,
+            &notify,
+            &payloads,
+            &PostgresStore::CHANNEL,
+        ];
         let mut tries = 0;
         loop {
             let (slot, conn) = self.pool.get().await?;
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 14] = [
-                &app,
-                &subject,
-                &row.at_ms,
-                &row.kind,
-                &row.version_published_ms,
-                &row.version_sha256,
-                &row.scopes,
-                &row.button_id,
-                &row.prompt_style,
-                &row.action,
-                &row.referrer,
-                &row.entry,
-                &PostgresStore::CHANNEL,
-                &payload,
-            ];
-            let statement = if notify {
-                conn.client.query_one(&conn.append, &params)
-            } else {
-                conn.client.query_one(&conn.append_quiet, &params[..12])
-            };
-            let result = match tokio::time::timeout(QUERY_TIMEOUT, statement).await {
-                Ok(result) => result,
+            let rows = match tokio::time::timeout(QUERY_TIMEOUT, conn.client.query(&conn.append, &params)).await {
+                Ok(rows) => rows,
                 Err(_) => {
                     self.pool.discard(slot).await;
                     return Err(timed_out(&self.place, doing));
                 }
             };
-            match result {
-                Ok(r) => {
-                    let seq: i64 = r.try_get(0).map_err(|e| error(&self.place, doing, &e))?;
-                    return u64::try_from(seq).map_err(|_| StoreError::new("a negative sequence number"));
+            match rows {
+                Ok(rows) => {
+                    let mut seqs = vec![0; batch.len()];
+                    for r in &rows {
+                        let ord: i64 = r.try_get(0).map_err(|e| error(&self.place, doing, &e))?;
+                        let seq: i64 = r.try_get(1).map_err(|e| error(&self.place, doing, &e))?;
+                        let slot = usize::try_from(ord - 1).ok().and_then(|i| seqs.get_mut(i));
+                        match (slot, u64::try_from(seq)) {
+                            (Some(s), Ok(seq)) => *s = seq,
+                            _ => {
+                                return Err(StoreError::new(format!(
+                                    "{}: the server numbered an entry {ord}/{seq}",
+                                    self.place
+                                )));
+                            }
+                        }
+                    }
+                    if rows.len() != batch.len() || seqs.contains(&0) {
+                        return Err(StoreError::new(format!(
+                            "consent ledger at {}: the server answered {} rows for {} entries",
+                            self.place,
+                            rows.len(),
+                            batch.len()
+                        )));
+                    }
+                    return Ok(seqs);
                 }
-                // Another writer took the number (or, under a stricter isolation, the
-                // transaction could not be serialized): read the next one and try again.
+                // Another writer took a number (or, under a stricter isolation, the transaction
+                // could not be serialized): number the batch again.
                 Err(e) if is_race(&e) && tries < SEQ_RETRIES => tries += 1,
                 Err(e) if is_race(&e) => {
                     return Err(StoreError::with_source(
                         format!(
                             "consent ledger at {}: appending a consent entry failed: {SEQ_RETRIES} other writes to \
-                             the same user won the race for the next sequence number in a row; nothing was \
+                             the same users won the race for the next sequence number in a row; nothing was \
                              acknowledged, retry the write",
                             self.place
                         ),
@@ -658,20 +744,36 @@ async fn joined<T>(task: tokio::task::JoinHandle<Result<T, StoreError>>) -> Resu
 
 impl ConsentStore for PostgresStore {
     fn append<'a>(&'a self, app: &'a str, event: &'a ConsentEvent) -> BoxFuture<'a, Result<u64, StoreError>> {
-        let (inner, app, event) = (Arc::clone(&self.inner), app.to_owned(), event.clone());
-        // On the store's runtime, to the end: a caller that stops waiting cannot keep a stored
-        // change from reaching this instance's gates.
-        let task = self.runtime.spawn(async move {
-            let seq = inner.append_row(&app, &event).await?;
-            // This instance's gates hear it now; the others through NOTIFY.
-            if event.changes_consent() {
-                for feed in inner.feeds() {
-                    feed.changed(&app, event.subject().as_ref());
-                }
+        Box::pin(async move {
+            let row = Row::of(event)?;
+            let subject = sql::subject_key(event.subject().as_ref());
+            let mut payload = format!("{}\t{app}\t{subject}", self.inner.instance);
+            if payload.len() > MAX_PAYLOAD {
+                payload = format!("{}\t*", self.inner.instance);
             }
-            Ok(seq)
-        });
-        Box::pin(joined(task))
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            // The writer carries it to the end: a caller that stops waiting cannot keep a stored
+            // change from reaching this instance's gates (told before the caller; the others
+            // through NOTIFY).
+            let pending = Pending {
+                app: app.to_owned(),
+                subject,
+                event_subject: event.subject().clone(),
+                row,
+                notify: event.changes_consent(),
+                payload,
+                reply,
+            };
+            let gone = || {
+                StoreError::new(format!(
+                    "consent ledger at {}: the store's writer is gone: the tokio runtime it was connected on has \
+                     shut down; connect the store on a runtime that outlives it",
+                    self.inner.place
+                ))
+            };
+            self.inner.writes.send(pending).map_err(|_| gone())?;
+            answer.await.map_err(|_| gone())?
+        })
     }
 
     fn current<'a>(

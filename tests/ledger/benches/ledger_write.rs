@@ -229,12 +229,20 @@ impl Paired {
     /// Prints the medians and writes them to `target/criterion/<group>/paired.json`.
     fn report(mut self, group: &str, store_name: &str, raw_name: &str) {
         let (store, raw) = (median_ns(&mut self.store), median_ns(&mut self.raw));
+        let unit = |ns: f64| if ns >= 10_000.0 { format!("{:.0} µs", ns / 1e3) } else { format!("{ns:.1} ns") };
+        // Sorted by `median_ns`.
+        let spread = |t: &[Duration]| {
+            let at = |q: usize| t.get(t.len() * q / 10).map_or(f64::NAN, |d| d.as_nanos() as f64);
+            format!("p10 {}, p90 {}", unit(at(1)), unit(at(9)))
+        };
         eprintln!(
-            "{group}: taken alternately, {} of each: {store_name} {:.1} µs, {raw_name} {:.1} µs (median): \
+            "{group}: taken alternately, {} of each: {store_name} {} ({}), {raw_name} {} ({}) (medians): \
              {store_name}/{raw_name} = {:.3}",
             self.store.len(),
-            store / 1e3,
-            raw / 1e3,
+            unit(store),
+            spread(&self.store),
+            unit(raw),
+            spread(&self.raw),
             store / raw
         );
         let report = format!(
@@ -316,14 +324,40 @@ fn write_group<'a>(
     g
 }
 
+/// A store on `<tag>-store.db` and a raw connection to `<tag>-raw.db`, a file with the same
+/// schema, pragmas and (empty) contents.
+fn sqlite_pair(rt: &Runtime, dir: &TempDir, tag: &str) -> (SqliteStore, Arc<Mutex<Connection>>) {
+    let store = rt.block_on(SqliteStore::open(dir.join(&format!("{tag}-store.db")))).expect("the store opens");
+    let raw_path = dir.join(&format!("{tag}-raw.db"));
+    sqlite_schema(rt, &raw_path);
+    (store, Arc::new(Mutex::new(sqlite_connection(&raw_path))))
+}
+
 fn sqlite(c: &mut Criterion, rt: &Runtime, f: &Fixture) {
     let dir = TempDir::new("bench-write");
-    let store = rt.block_on(SqliteStore::open(dir.join("store.db"))).expect("the store opens");
-    let raw_path = dir.join("raw.db");
-    sqlite_schema(rt, &raw_path);
-    let raw = Arc::new(Mutex::new(sqlite_connection(&raw_path)));
-    let (mut sc, mut rc) = (Cursor::new(), Cursor::new());
 
+    // Alternately first, on files of their own that start empty and take the same appends: their
+    // WALs then go through the same sizes (an fsync that grows the file costs more than one that
+    // overwrites, so two files at different points of their checkpoint cycles differ).
+    let (store, raw) = sqlite_pair(rt, &dir, "paired");
+    let (mut sc, mut rc) = (Cursor::new(), Cursor::new());
+    let mut paired = Paired::default();
+    rt.block_on(async {
+        for k in 0..PAIRS {
+            if k % 2 == 0 {
+                paired.store.push(timed(append(&store, &f.events, sc.next())).await);
+                paired.raw.push(timed(sqlite_raw(&raw, &f.rows, rc.next())).await);
+            } else {
+                paired.raw.push(timed(sqlite_raw(&raw, &f.rows, rc.next())).await);
+                paired.store.push(timed(append(&store, &f.events, sc.next())).await);
+            }
+        }
+    });
+    paired.report("ledger_write_sqlite", "store_append", "raw_insert");
+    drop((store, raw));
+
+    let (store, raw) = sqlite_pair(rt, &dir, "criterion");
+    let (mut sc, mut rc) = (Cursor::new(), Cursor::new());
     let mut g = write_group(c, "ledger_write_sqlite");
     g.bench_function("store_append", |b| {
         b.iter_custom(|iters| {
@@ -348,33 +382,20 @@ fn sqlite(c: &mut Criterion, rt: &Runtime, f: &Fixture) {
         })
     });
     g.finish();
+    drop((store, raw));
 
-    let mut paired = Paired::default();
-    rt.block_on(async {
-        for k in 0..PAIRS {
-            if k % 2 == 0 {
-                paired.store.push(timed(append(&store, &f.events, sc.next())).await);
-                paired.raw.push(timed(sqlite_raw(&raw, &f.rows, rc.next())).await);
-            } else {
-                paired.raw.push(timed(sqlite_raw(&raw, &f.rows, rc.next())).await);
-                paired.store.push(timed(append(&store, &f.events, sc.next())).await);
-            }
-        }
-    });
-    paired.report("ledger_write_sqlite", "store_append", "raw_insert");
-
-    // Both ledgers hold as many rows as were appended, numbered alike.
-    let count = |path: &Path| -> (i64, i64) {
-        let conn = Connection::open(path).expect("the file opens");
+    // Each ledger holds as many rows as were appended to it, numbered alike.
+    let count = |name: &str| -> (i64, i64) {
+        let conn = Connection::open(dir.join(name)).expect("the file opens");
         conn.query_row("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM privacy_consent_ledger", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .expect("counted")
     };
-    drop(store);
-    drop(raw);
-    let (s, r) = (count(&dir.join("store.db")), count(&raw_path));
-    eprintln!("ledger_write_sqlite: rows (highest seq): store {} ({}), raw {} ({})", s.0, s.1, r.0, r.1);
+    for (name, appended) in [("criterion-store.db", sc.at), ("criterion-raw.db", rc.at)] {
+        let (rows, seq) = count(name);
+        eprintln!("ledger_write_sqlite: {name}: {rows} rows, highest seq {seq} (the rotation is at user {appended})");
+    }
 }
 
 /// The raw insert of row `i` with `seq`.
@@ -467,6 +488,21 @@ fn postgres(c: &mut Criterion, rt: &Runtime, f: &Fixture) {
     let (client, insert) = (&*clients[0].0, &clients[0].1);
     let (mut sc, mut rc) = (Cursor::new(), Cursor::new());
 
+    // Alternately first, while both tables are empty.
+    let mut paired = Paired::default();
+    rt.block_on(async {
+        for k in 0..PAIRS {
+            if k % 2 == 0 {
+                paired.store.push(timed(append(&store, &f.events, sc.next())).await);
+                paired.raw.push(timed(postgres_raw(client, insert, &f.rows, rc.next())).await);
+            } else {
+                paired.raw.push(timed(postgres_raw(client, insert, &f.rows, rc.next())).await);
+                paired.store.push(timed(append(&store, &f.events, sc.next())).await);
+            }
+        }
+    });
+    paired.report("ledger_write_postgres", "store_append", "raw_insert");
+
     let mut g = write_group(c, "ledger_write_postgres");
     g.bench_function("store_append", |b| {
         b.iter_custom(|iters| {
@@ -511,24 +547,6 @@ fn postgres(c: &mut Criterion, rt: &Runtime, f: &Fixture) {
         })
     });
     g.finish();
-
-    let (mut sc, mut rc) = (
-        std::mem::replace(&mut *sc_shared.lock().unwrap_or_else(PoisonError::into_inner), Cursor::new()),
-        std::mem::replace(&mut *rc_shared.lock().unwrap_or_else(PoisonError::into_inner), Cursor::new()),
-    );
-    let mut paired = Paired::default();
-    rt.block_on(async {
-        for k in 0..PAIRS {
-            if k % 2 == 0 {
-                paired.store.push(timed(append(&store, &f.events, sc.next())).await);
-                paired.raw.push(timed(postgres_raw(client, insert, &f.rows, rc.next())).await);
-            } else {
-                paired.raw.push(timed(postgres_raw(client, insert, &f.rows, rc.next())).await);
-                paired.store.push(timed(append(&store, &f.events, sc.next())).await);
-            }
-        }
-    });
-    paired.report("ledger_write_postgres", "store_append", "raw_insert");
 
     // Tidy up: the two databases go with their connections.
     drop(store);
