@@ -19,9 +19,10 @@
 //! | `referrer` | text, null | the API whose call asked |
 //! | `entry` | text | the whole entry as JSON: what the store reads back |
 //!
-//! The primary key `(app, subject, seq)` is what keeps sequences gap-free: an append computes
-//! the next number and inserts it in one statement, and of two writers that computed the same
-//! number one fails on the key and tries again.
+//! The primary key `(app, subject, seq)` keeps sequences gap-free. SQLite has one writer (the
+//! owner lock, and one writing connection behind a mutex), which reads a user's next number, or
+//! remembers it, and inserts. PostgreSQL computes each number in the statement that inserts it,
+//! and of two instances that computed the same number one fails on the key and tries again.
 //!
 //! `privacy_schema` lists the migrations applied; each runs once, in a transaction, at start-up.
 

@@ -56,12 +56,20 @@ struct Shared {
     path: PathBuf,
     place: String,
     /// The one connection that writes: appends are numbered in the order they take it.
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
     /// Connections that read, reused.
     readers: Mutex<Vec<Connection>>,
     feeds: Mutex<Vec<ChangeFeed>>,
     /// Held while the store is open; the kernel lets go when the process ends, however it ends.
     _owner: std::fs::File,
+}
+
+/// The writing connection, and the next sequence number of users it wrote for lately: it is
+/// the file's only writer (the owner lock, and this mutex), so a number it handed out cannot
+/// have been taken by anyone else, and an append is one `INSERT … VALUES`, as cheap as a raw one.
+struct Writer {
+    conn: Connection,
+    next: std::collections::HashMap<(String, String), i64>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -72,9 +80,13 @@ impl std::fmt::Debug for SqliteStore {
 
 const APPEND: &str = "INSERT INTO privacy_consent_ledger
     (app, subject, seq, at_ms, kind, version_published_ms, version_sha256, scopes, button_id, prompt_style, action, referrer, entry)
-    SELECT ?1, ?2, COALESCE(MAX(seq), 0) + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
-    FROM privacy_consent_ledger WHERE app = ?1 AND subject = ?2
-    RETURNING seq";
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+const NEXT_SEQ: &str = "SELECT COALESCE(MAX(seq), 0) + 1 FROM privacy_consent_ledger WHERE app = ?1 AND subject = ?2";
+
+/// Users whose next sequence number the writer remembers; past this, it forgets them all and
+/// reads the numbers again.
+const REMEMBERED: usize = 65_536;
 
 /// The latest agreement or clear, and the expiries after it: what `current_of` needs.
 const CURRENT: &str = "SELECT seq, kind, entry FROM privacy_consent_ledger
@@ -128,7 +140,7 @@ impl Shared {
         Ok(Shared {
             path,
             place,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Writer { conn: writer, next: std::collections::HashMap::new() }),
             readers: Mutex::new(Vec::new()),
             feeds: Mutex::new(Vec::new()),
             _owner: owner,
@@ -156,29 +168,43 @@ impl Shared {
     fn append(&self, app: &str, event: &ConsentEvent) -> Result<u64, StoreError> {
         let row = Row::of(event)?;
         let subject = sql::subject_key(event.subject().as_ref());
-        let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let seq: i64 = writer
-            .prepare_cached(APPEND)
-            .and_then(|mut st| {
-                st.query_row(
-                    rusqlite::params![
-                        app,
-                        subject,
-                        row.at_ms,
-                        row.kind,
-                        row.version_published_ms,
-                        row.version_sha256,
-                        row.scopes,
-                        row.button_id,
-                        row.prompt_style,
-                        row.action,
-                        row.referrer,
-                        row.entry
-                    ],
-                    |r| r.get(0),
-                )
-            })
-            .map_err(|e| error(&self.place, "appending a consent entry", e))?;
+        let doing = "appending a consent entry";
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (app.to_owned(), subject);
+        let seq = match writer.next.get(&key) {
+            Some(&seq) => seq,
+            None => writer
+                .conn
+                .prepare_cached(NEXT_SEQ)
+                .and_then(|mut st| st.query_row(rusqlite::params![app, key.1], |r| r.get::<_, i64>(0)))
+                .map_err(|e| error(&self.place, doing, e))?,
+        };
+        let inserted = writer.conn.prepare_cached(APPEND).and_then(|mut st| {
+            st.execute(rusqlite::params![
+                app,
+                key.1,
+                seq,
+                row.at_ms,
+                row.kind,
+                row.version_published_ms,
+                row.version_sha256,
+                row.scopes,
+                row.button_id,
+                row.prompt_style,
+                row.action,
+                row.referrer,
+                row.entry
+            ])
+        });
+        if let Err(e) = inserted {
+            // Whatever the file holds now, the next append reads it.
+            writer.next.remove(&key);
+            return Err(error(&self.place, doing, e));
+        }
+        if writer.next.len() >= REMEMBERED {
+            writer.next.clear();
+        }
+        writer.next.insert(key, seq + 1);
         u64::try_from(seq).map_err(|_| StoreError::new("a negative sequence number"))
     }
 
