@@ -90,6 +90,7 @@ pub(crate) fn subject_of_key(key: &str) -> Option<Subject> {
 }
 
 /// The columns of one entry, besides app, subject and seq.
+#[derive(Debug)]
 pub(crate) struct Row {
     pub(crate) at_ms: i64,
     pub(crate) kind: &'static str,
@@ -111,8 +112,20 @@ fn style_name(style: PromptStyle) -> &'static str {
     }
 }
 
+/// The longest subject id the ledgers keep, in bytes (an openid is 28).
+pub(crate) const MAX_SUBJECT_BYTES: usize = 4096;
+
 impl Row {
     pub(crate) fn of(event: &ConsentEvent) -> Result<Row, StoreError> {
+        if let crate::subject::SubjectRef::Str(id) = event.subject().as_ref()
+            && id.len() > MAX_SUBJECT_BYTES
+        {
+            return Err(StoreError::new(format!(
+                "a subject id of {} bytes is longer than the {MAX_SUBJECT_BYTES} the consent ledger keeps; identify \
+                 users by a shorter id (an openid, a user number)",
+                id.len()
+            )));
+        }
         let entry = serde_json::to_string(event)
             .map_err(|e| StoreError::with_source("a consent event could not be written as JSON", e))?;
         let mut row = Row {
@@ -209,6 +222,16 @@ mod tests {
         }
         assert_ne!(subject_key(Subject::from("42").as_ref()), subject_key(Subject::Int(42).as_ref()));
         assert_eq!(subject_of_key("x:1"), None);
+    }
+
+    #[test]
+    fn an_overlong_subject_is_refused() {
+        let at = Timestamp::from_unix_millis(5);
+        let ok = ConsentEvent::Cleared { subject: Subject::from("x".repeat(MAX_SUBJECT_BYTES).as_str()), at };
+        assert!(Row::of(&ok).is_ok());
+        let long = ConsentEvent::Cleared { subject: Subject::from("x".repeat(MAX_SUBJECT_BYTES + 1).as_str()), at };
+        let e = Row::of(&long).unwrap_err();
+        assert!(e.message().contains("4097 bytes"), "{e}");
     }
 
     #[test]
