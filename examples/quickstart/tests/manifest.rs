@@ -55,9 +55,22 @@ fn unknown_flag_is_refused_with_usage() {
 
 #[test]
 fn the_walkthrough_reaches_every_step() {
-    let out = Command::new(env!("CARGO_BIN_EXE_quickstart")).output().expect("runs");
-    assert!(out.status.success());
+    let dir = std::env::temp_dir().join(format!("quickstart-walkthrough-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let db = dir.join("consent.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_quickstart")).arg("--db").arg(&db).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).expect("utf-8");
+    // The ledger outlives the walkthrough: `receipt` reads it back from the file.
+    let receipt = Command::new(env!("CARGO_BIN_EXE_quickstart"))
+        .args(["--db".as_ref(), db.as_os_str(), "receipt".as_ref(), "o6_bmjrPTlm6_2sgVt7hMZOPfL2M".as_ref()])
+        .output()
+        .expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(receipt.status.success(), "{}", String::from_utf8_lossy(&receipt.stderr));
+    let receipt: serde_json::Value = serde_json::from_slice(&receipt.stdout).expect("the receipt is JSON");
+    assert_eq!(receipt["state"], "withdrawn", "{receipt}");
+    assert_eq!(receipt["consent"]["button_id"], "agree-btn", "{receipt}");
     assert!(text.contains("chooseLocation -> ok"), "{text}");
     assert!(text.contains("getWeRunData:fail privacy permission is not authorized\",\"errno\":104"), "{text}");
     assert!(text.contains("[onNeedPrivacyAuthorization] referrer = getWeRunData"), "{text}");

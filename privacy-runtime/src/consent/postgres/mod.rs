@@ -2,13 +2,19 @@
 //! LISTEN/NOTIFY as the change feed.
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
+use tokio_postgres::Config;
 use tokio_postgres::config::Host;
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Statement};
+
+mod listen;
+mod pool;
+
+use listen::{listen, run_listener};
+use pool::{Pool, connect};
 
 use super::sql::{self, Row};
 use super::{BoxFuture, ChangeFeed, ConsentEvent, ConsentRecord, ConsentStore, LedgerEntry, current_of};
@@ -35,21 +41,23 @@ pub enum FeedNotice {
 
 /// The consent ledger in PostgreSQL, for backends that run as several instances.
 ///
-/// - **One ledger, many instances.** Every instance appends to `privacy_consent_ledger`; an
-///   append computes the subject's next sequence number and inserts the row in one statement,
-///   and a writer that lost the race for a number tries again, so sequences stay gap-free and in
-///   order with any number of writers.
-/// - **Durable before acknowledged.** An append returns once its transaction committed (with the
-///   server's `synchronous_commit`, on by default). A lost connection mid-write is an error: the
-///   entry is not acknowledged, and may or may not be stored.
-/// - **The change feed.** The same statement sends `NOTIFY privacy_consent_changed`, delivered
-///   when it commits. Each store keeps one listening connection; a notification from another
-///   instance reaches this instance's gates as [`ChangeFeed::changed`]. That connection is probed
-///   every 5 s (`SELECT 1`, 5 s to answer) beside the delivery of notifications; two probes
-///   unanswered in a row end it, so one that died without a word is found within about 20 s. When it is lost, the gates are told the feed is down (they trust what they read for
-///   their staleness bound only); the store reconnects with backoff, listens again, then tells
-///   every gate to forget what it read (anything may have changed meanwhile), then that the feed
-///   is live.
+/// - **One ledger, many instances.** Every instance appends to `privacy_consent_ledger`. The
+///   store's writer commits the appends waiting in batches, one statement each, which numbers
+///   every row with its subject's next sequence number; a batch that lost the race for a number
+///   to another instance is numbered again, so sequences stay gap-free and in order with any
+///   number of writers.
+/// - **Durable before acknowledged.** An append returns once its batch committed; the store's
+///   sessions always run with `synchronous_commit = on`. A lost connection mid-write is an error:
+///   the entry is not acknowledged, and may or may not be stored.
+/// - **The change feed.** The same statement sends `NOTIFY privacy_consent_changed` for every
+///   entry that changes consent, delivered when it commits. Each store keeps one listening
+///   connection; a notification from another instance reaches this instance's gates as
+///   [`ChangeFeed::changed`]. That connection is probed every 5 s (`SELECT 1`, 5 s to answer)
+///   beside the delivery of notifications; two probes unanswered in a row end it, so one that
+///   died without a word is found within about 20 s. When it is lost, the gates are told the feed
+///   is down (they trust what they read for their staleness bound only); the store reconnects
+///   with backoff, listens again, then tells every gate to forget what it read (anything may have
+///   changed meanwhile), then that the feed is live.
 /// - **Fails closed.** An unreachable server, a full disk, a lost connection: the error names
 ///   the server and says what to do, and a gate refuses the calls it cannot decide.
 ///
@@ -127,12 +135,6 @@ const SEQ_RETRIES: usize = 64;
 
 /// How long connecting may take before the server is reported unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How often the listening connection is probed (`SELECT 1`), and how long a probe may take;
-/// two unanswered probes in a row end it. A connection that died without a word (a cut
-/// network, a dropped NAT mapping) is found within about four times this, not when TCP gives up
-/// hours later.
-const LISTENER_PROBE: Duration = Duration::from_secs(5);
 
 /// How long a statement may take before the store reports the server unavailable (and drops
 /// the connection, whose state is then unknown).
@@ -233,86 +235,6 @@ impl Drop for PostgresStore {
     }
 }
 
-/// A connection and its prepared statements.
-#[derive(Clone)]
-struct Conn {
-    client: Arc<Client>,
-    append: Statement,
-    current: Statement,
-    history: Statement,
-}
-
-/// A few connections, each shared by many statements at once; a closed one is replaced when
-/// next picked.
-struct Pool {
-    config: Config,
-    place: String,
-    slots: Vec<tokio::sync::Mutex<Slot>>,
-    next: AtomicUsize,
-}
-
-#[derive(Default)]
-struct Slot {
-    conn: Option<Conn>,
-    /// The last failed connection attempt: when, and what it said.
-    failed: Option<(std::time::Instant, StoreError)>,
-}
-
-impl Pool {
-    fn new(config: Config, size: usize, place: String) -> Pool {
-        Pool {
-            config,
-            place,
-            slots: (0..size).map(|_| tokio::sync::Mutex::new(Slot::default())).collect(),
-            next: AtomicUsize::new(0),
-        }
-    }
-
-    /// A live connection: the next slot's, or a new one. After a failed attempt, the slot answers
-    /// with that failure for [`RECONNECT_BACKOFF`] rather than have every caller wait on a
-    /// connection attempt of its own.
-    async fn get(&self) -> Result<(usize, Conn), StoreError> {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        let mut slot = self.slots[i].lock().await;
-        if let Some(c) = slot.conn.as_ref().filter(|c| !c.client.is_closed()) {
-            return Ok((i, c.clone()));
-        }
-        slot.conn = None;
-        if let Some((at, e)) = &slot.failed
-            && at.elapsed() < RECONNECT_BACKOFF
-        {
-            return Err(e.clone());
-        }
-        let prepared = async {
-            let client = Arc::new(connect(&self.config).await?);
-            Ok::<_, tokio_postgres::Error>(Conn {
-                append: client.prepare(APPEND).await?,
-                current: client.prepare(CURRENT).await?,
-                history: client.prepare(HISTORY).await?,
-                client,
-            })
-        };
-        let conn = match tokio::time::timeout(CONNECT_TIMEOUT + QUERY_TIMEOUT, prepared).await {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => return Err(self.failed(&mut slot, error(&self.place, "connecting", &e))),
-            Err(_) => return Err(self.failed(&mut slot, timed_out(&self.place, "connecting"))),
-        };
-        slot.failed = None;
-        slot.conn = Some(conn.clone());
-        Ok((i, conn))
-    }
-
-    fn failed(&self, slot: &mut Slot, e: StoreError) -> StoreError {
-        slot.failed = Some((std::time::Instant::now(), e.clone()));
-        e
-    }
-
-    /// Drops slot `i`'s connection, whose state is unknown (a statement timed out on it).
-    async fn discard(&self, i: usize) {
-        self.slots[i].lock().await.conn = None;
-    }
-}
-
 /// The error of a statement the server did not answer in time.
 fn timed_out(place: &str, doing: &str) -> StoreError {
     StoreError::new(format!(
@@ -378,16 +300,6 @@ fn is_race(e: &tokio_postgres::Error) -> bool {
             || *c == SqlState::T_R_SERIALIZATION_FAILURE
             || *c == SqlState::T_R_DEADLOCK_DETECTED
     })
-}
-
-/// A connection, driven on its own task until it closes.
-async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(async move {
-        // Ends when the connection closes; the client then reports `is_closed`.
-        let _ = connection.await;
-    });
-    Ok(client)
 }
 
 impl Shared {
@@ -548,104 +460,6 @@ impl Shared {
             })
             .collect()
     }
-}
-
-/// A listening connection of its own, named in `pg_stat_activity`, and the notifications it
-/// receives; the receiver ends when the connection does.
-async fn listen(config: &Config) -> Result<(Client, mpsc::UnboundedReceiver<String>), tokio_postgres::Error> {
-    let mut config = config.clone();
-    config.application_name(PostgresStore::LISTENER_APPLICATION_NAME);
-    let (client, mut connection) = config.connect(NoTls).await?;
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        loop {
-            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                Some(Ok(AsyncMessage::Notification(n))) => {
-                    if tx.send(n.payload().to_owned()).is_err() {
-                        return;
-                    }
-                }
-                Some(Ok(_)) => {}
-                // Closed or failed: dropping `tx` tells the listener.
-                Some(Err(_)) | None => return,
-            }
-        }
-    });
-    client.batch_execute("LISTEN privacy_consent_changed").await?;
-    Ok((client, rx))
-}
-
-/// Delivers notifications; on a lost connection, marks the feed down, reconnects with backoff
-/// (50 ms doubling to 2 s), listens, and marks it live again, which tells every gate to forget
-/// what it read first. Ends with the store.
-async fn run_listener(
-    shared: Weak<Shared>,
-    config: Config,
-    mut client: Client,
-    mut notifications: mpsc::UnboundedReceiver<String>,
-) {
-    loop {
-        let client_for_probe = Arc::new(client);
-        let mut dead = probe(Arc::clone(&client_for_probe));
-        loop {
-            tokio::select! {
-                payload = notifications.recv() => match (payload, shared.upgrade()) {
-                    (Some(payload), Some(s)) => s.dispatch(&payload),
-                    (None, Some(_)) => break,
-                    (_, None) => return,
-                },
-                _ = &mut dead => break,
-            }
-        }
-        drop(client_for_probe);
-        match shared.upgrade() {
-            Some(s) => s.set_live(false),
-            None => return,
-        }
-        let mut backoff = Duration::from_millis(50);
-        (client, notifications) = loop {
-            match listen(&config).await {
-                Ok(l) => break l,
-                Err(_) => {
-                    if shared.strong_count() == 0 {
-                        return;
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                }
-            }
-        };
-        match shared.upgrade() {
-            Some(s) => s.set_live(true),
-            None => return,
-        }
-    }
-}
-
-/// Probes the listening connection every [`LISTENER_PROBE`], beside the delivery of
-/// notifications; the receiver completes once two probes in a row went unanswered (or the
-/// connection closed).
-fn probe(client: Arc<Client>) -> tokio::sync::oneshot::Receiver<()> {
-    let (dead, is_dead) = tokio::sync::oneshot::channel();
-    let weak = Arc::downgrade(&client);
-    drop(client);
-    tokio::spawn(async move {
-        let mut misses = 0;
-        loop {
-            tokio::time::sleep(LISTENER_PROBE).await;
-            let Some(client) = weak.upgrade() else { return };
-            match tokio::time::timeout(LISTENER_PROBE, client.simple_query("SELECT 1")).await {
-                Ok(Ok(_)) => misses = 0,
-                Ok(Err(_)) if client.is_closed() => misses = 2,
-                _ => misses += 1,
-            }
-            if misses >= 2 {
-                let _ = dead.send(());
-                return;
-            }
-        }
-    });
-    is_dead
 }
 
 fn place_of(config: &Config) -> String {
