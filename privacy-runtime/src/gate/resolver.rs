@@ -165,8 +165,9 @@ impl Resolver {
     }
 
     /// `exposureAuthorization`: the app's popup was shown. Appends an
-    /// [`Exposed`](crate::ConsentEvent::Exposed) entry: at once with a store that answers at
-    /// once, else on the gate's tokio runtime ([`Gate::resolve`] waits for it instead).
+    /// [`Exposed`](crate::ConsentEvent::Exposed) entry in the background, on the gate's tokio
+    /// runtime (without one, only a store that answers at once takes it); [`Gate::resolve`]
+    /// waits for it instead.
     pub fn exposure(&self) {
         if let Some(a) = &self.auth {
             a.set_exposed();
