@@ -565,6 +565,8 @@ impl Table {
     pub(crate) fn sizes(&self) -> (usize, usize, usize) {
         let t = lock(&self.inner);
         let waiting = t.tickets.values().map(|a| lock(&a.state).waiters.iter().flatten().count()).sum();
-        (t.users.len(), t.tickets.len(), waiting)
+        // Tickets kept after a tap settled them (for the client's `agree`) are not open.
+        let open = t.tickets.values().filter(|a| a.outcome().is_none()).count();
+        (t.users.len(), open, waiting)
     }
 }

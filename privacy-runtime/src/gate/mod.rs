@@ -363,7 +363,8 @@ impl ChangeSink for GateInner {
 pub struct GateStats {
     /// Users with an open authorization or a running refusal hold.
     pub users_with_state: usize,
-    /// Tickets that can still be resolved.
+    /// Tickets of authorizations still open (a ticket kept after the tap that settled it, for
+    /// the client's `agree`, is not counted).
     pub open_tickets: usize,
     /// Calls waiting on an open authorization.
     pub waiting_calls: usize,
