@@ -38,9 +38,9 @@ pub use context::{
 pub use error::{PendingStage, PrivacyError, PrivacyErrorKind, StoreError};
 pub use gate::{
     CombinedError, DEFAULT_AUTHORIZATION_TTL, DEFAULT_REFUSAL_HOLD, DEFAULT_SNAPSHOT_CAPACITY, DEFAULT_STALENESS_BOUND,
-    Gate, GateBuilder, GateStats, NeedAuthorization, NeedAuthorizationListener, OfficialPrompt, PrivacyContract,
-    PrivacySetting, PromptRequest, PromptResponder, REQUIRE_PRIVACY_AUTHORIZE, RejectedAgree, Resolution, ResolveError,
-    Resolver, WaitPolicy,
+    Gate, GateBuilder, GateStats, NeedAuthorization, NeedAuthorizationListener, OfficialPrompt, OpenAuthorization,
+    PrivacyContract, PrivacySetting, PromptRequest, PromptResponder, REQUIRE_PRIVACY_AUTHORIZE, RejectedAgree,
+    Resolution, ResolveError, Resolver, WaitPolicy,
 };
 pub use guidelines::{
     ContractLocation, CustomScope, DEFAULT_EFFECT_DELAY, GuidelineVersion, Guidelines, GuidelinesBuilder,

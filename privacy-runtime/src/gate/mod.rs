@@ -98,6 +98,24 @@ pub struct NeedAuthorization {
     pub ticket: Ticket,
 }
 
+/// An open authorization, as [`Gate::pending`] reports it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OpenAuthorization {
+    /// Its ticket, for [`Gate::resolve`] and [`Gate::answer_prompt`].
+    pub ticket: Ticket,
+    /// Who holds it now: the app's listener or the official prompt.
+    pub stage: PendingStage,
+    /// The API whose call opened it (the event's `referrer`).
+    pub referrer: String,
+    /// The scopes its calls need.
+    pub scopes: ScopeSet,
+    /// Whether the app reported its popup shown (`exposureAuthorization`).
+    pub exposed: bool,
+    /// When it ends unanswered.
+    pub expires_at: Timestamp,
+}
+
 /// Listens for calls that need the user's agreement (`wx.onNeedPrivacyAuthorization`).
 ///
 /// Install a closure with [`Gate::on_need_privacy_authorization`], or a type of your own (an
@@ -475,6 +493,43 @@ impl Gate {
         }
         self.drive(&a);
         Some((a.ticket, a.stage()))
+    }
+
+    /// The open authorization of `subject`, if one is, as a client showing the user's popup
+    /// sees it: its ticket, stage, the API that opened it, its scopes and whether the popup was
+    /// reported shown. What an HTTP backend answers a client that polls for the event.
+    pub fn pending(&self, subject: impl AsSubject) -> Option<OpenAuthorization> {
+        let subject = subject.as_subject().to_owned();
+        let a = self.inner.auths.open_of(&subject)?;
+        let now = self.now();
+        if now >= a.expires_at {
+            self.inner.auths.expire(&a, now);
+            return None;
+        }
+        self.drive(&a);
+        Some(OpenAuthorization {
+            ticket: a.ticket,
+            stage: a.stage(),
+            referrer: a.referrer.to_string(),
+            scopes: a.scopes,
+            exposed: a.exposed(),
+            expires_at: a.expires_at,
+        })
+    }
+
+    /// The app's listener will not answer the authorization `ticket` (the page has none, or it
+    /// gave up): the official prompt takes over, as when a [`Resolver`] is dropped unanswered.
+    /// Returns the stage it is at now.
+    pub fn unanswered(&self, subject: impl AsSubject, ticket: Ticket) -> Result<PendingStage, ResolveError> {
+        let subject = subject.as_subject().to_owned();
+        let auth =
+            self.inner.auths.lookup(&subject, ticket, self.now()).ok_or(ResolveError::UnknownTicket { ticket })?;
+        if auth.outcome().is_some() {
+            return Err(ResolveError::AlreadySettled { ticket });
+        }
+        auth.request_escalation();
+        self.drive(&auth);
+        Ok(auth.stage())
     }
 
     /// How a `_blocking` method may wait here.
