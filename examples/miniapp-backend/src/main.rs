@@ -12,6 +12,9 @@ use std::process::ExitCode;
 
 use miniapp_backend::{Backend, Config};
 
+/// How long requests in flight may take after Ctrl-C.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn say(line: &str) {
     // The URL line is what scripts wait for; a closed stdout is not an error worth stopping for.
     let mut out = std::io::stdout().lock();
@@ -41,9 +44,23 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         if config.demo { "demo (clock at 2023-07-12T00:00:00Z; POST /demo/clock moves it)" } else { "production" };
     say(&format!("  consent store: {store}; mode: {mode}; enforcement: {:?}", config.enforcement));
     say(&format!("  open http://{addr}/ for the privacy popup page; Ctrl-C stops"));
-    axum::serve(listener, backend.router().into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let (stopping, mut stop) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, backend.router().into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stopping.send(true);
+        });
+    // Requests in flight get a few seconds to finish; a call still waiting for a user then ends
+    // with the process (nothing it waited for was recorded, and the user is asked again).
+    let grace = async {
+        let _ = stop.wait_for(|s| *s).await;
+        say("stopping: waiting up to 5 s for requests in flight");
+        tokio::time::sleep(GRACE).await;
+    };
+    tokio::select! {
+        served = server => served?,
+        () = grace => say("requests still waiting for a user were dropped"),
+    }
     say("stopped");
     Ok(())
 }
