@@ -3,6 +3,8 @@
 //! Needs `DATABASE_URL`; without it the test is compiled as ignored and says why (`bash
 //! scripts/test` starts a throwaway server).
 
+#![allow(clippy::unwrap_used)] // a test fails by panicking
+
 use std::time::Duration;
 
 use axum::Router;
