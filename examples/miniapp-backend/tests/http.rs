@@ -41,7 +41,9 @@ impl Drop for TempDir {
 async fn server(args: &[&str]) -> Server {
     let dir = TempDir::new();
     let db = dir.0.join("ledger.db");
-    let mut all = vec!["--port", "0", "--wait-seconds", "1", "--db", db.to_str().unwrap()];
+    // Long enough that no stage times out while a test answers, however loaded the machine;
+    // the tests of what happens when nobody answers pass `--wait-seconds 1`.
+    let mut all = vec!["--port", "0", "--wait-seconds", "30", "--db", db.to_str().unwrap()];
     all.extend_from_slice(args);
     let config = Config::from_args(all).unwrap();
     let backend = Backend::start(&config).await.unwrap();
@@ -232,7 +234,7 @@ async fn disagree_and_the_official_prompt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_answers_then_the_call_returns_its_ticket() {
-    let s = server(&[]).await;
+    let s = server(&["--wait-seconds", "1"]).await;
     let t = s.login("silent-user").await;
     // --wait-seconds 1: a second for the listener, a second for the official prompt, then 202.
     let (st, v) = s.post("/api/wx/getClipboardData", &t, json!({})).await;
@@ -305,7 +307,7 @@ async fn clear_and_require_privacy_authorize() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn platform_policy_skips_old_clients_and_unflagged_apps_before_the_date() {
-    let s = server(&["--enforcement", "platform"]).await;
+    let s = server(&["--enforcement", "platform", "--wait-seconds", "1"]).await;
     // Below 2.32.3 the platform does not intercept: the call runs without consent.
     let old = s.login_with(json!({ "code": "old-client", "SDKVersion": "2.32.2", "usePrivacyCheck": true })).await;
     let (st, v) = s.post("/api/wx/getLocation", &old, json!({})).await;
@@ -328,7 +330,7 @@ async fn platform_policy_skips_old_clients_and_unflagged_apps_before_the_date() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strict_policy_checks_every_client() {
-    let s = server(&[]).await;
+    let s = server(&["--wait-seconds", "1"]).await;
     let old = s.login_with(json!({ "code": "old-client", "SDKVersion": "1.9.0" })).await;
     let (st, v) = s.post("/api/wx/getWeRunData", &old, json!({})).await;
     assert_eq!((st, &v["errno"]), (StatusCode::FORBIDDEN, &json!(112)));
@@ -487,4 +489,15 @@ async fn bad_input_is_a_4xx_with_an_errmsg_and_records_nothing() {
     assert_eq!(s.history_len(&other).await, 0);
     s.post("/api/privacy/resolve", &other, json!({ "ticket": others_ticket, "event": "disagree" })).await;
     assert_eq!(other_call.await.unwrap().0, StatusCode::FORBIDDEN);
+
+    // An expired ticket: the authorization's five minutes pass on the demo clock.
+    let (call, p) = open_call(&s, &t, "getLocation").await;
+    s.advance(301).await;
+    let (st, v) = s.post("/api/privacy/resolve", &t, json!({ "ticket": p["ticket"], "event": "disagree" })).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert!(v["errMsg"].as_str().unwrap().starts_with("resolve:fail "), "{v}");
+    let (st, v) = call.await.unwrap();
+    assert!(matches!(st, StatusCode::FORBIDDEN | StatusCode::ACCEPTED), "the call did not run: {st} {v}");
+
+    assert_eq!(s.history_len(&t).await, 0, "an expiry records nothing");
 }

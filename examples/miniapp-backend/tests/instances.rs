@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 async fn instance() -> Router {
-    let mut config = Config::from_args(["--wait-seconds", "1"]).unwrap();
+    let mut config = Config::from_args(["--wait-seconds", "30"]).unwrap();
     assert!(config.database_url.is_some(), "DATABASE_URL is set at build time but not at run time");
     // Instances behind one client share the session key, as they would share SESSION_SECRET.
     config.session_key = Some(b"two-instances-share-this-session-key".to_vec());
@@ -68,11 +68,27 @@ async fn two_instances_one_consent() {
     let (st, v) = waiting.await.unwrap();
     assert_eq!((st, v["errMsg"].as_str()), (StatusCode::OK, Some("getLocation:ok")), "{v}");
 
-    // Cleared on B: A asks again (after its second for the listener and one for the prompt, 202).
+    // Cleared on B: A asks again, and the user refuses there.
     let (st, _) = call(&b, "/api/privacy/clear", t, None).await;
     assert_eq!(st, StatusCode::OK);
-    let (st, v) = call(&a, "/api/wx/getLocation", t, Some(json!({}))).await;
-    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    let asking = {
+        let (a, token) = (a.clone(), token.clone());
+        tokio::spawn(async move { call(&a, "/api/wx/getLocation", Some(&token), Some(json!({}))).await })
+    };
+    let ticket = loop {
+        let req =
+            Request::get("/api/privacy/pending?timeout=5000").header(header::AUTHORIZATION, format!("Bearer {token}"));
+        let res = a.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let v: Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        if let Some(ticket) = v["pending"]["ticket"].as_str() {
+            assert_eq!(v["pending"]["referrer"], "getLocation");
+            break ticket.to_owned();
+        }
+    };
+    let (st, _) = call(&a, "/api/privacy/resolve", t, Some(json!({ "ticket": ticket, "event": "disagree" }))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = asking.await.unwrap();
+    assert_eq!((st, &v["errno"]), (StatusCode::FORBIDDEN, &json!(104)), "{v}");
 
     // Both instances read the one ledger.
     for router in [&a, &b] {
@@ -80,6 +96,6 @@ async fn two_instances_one_consent() {
         let res = router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
         let v: Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
         let kinds: Vec<&str> = v["entries"].as_array().unwrap().iter().filter_map(|e| e["event"].as_str()).collect();
-        assert_eq!(kinds, ["agreed", "cleared"], "{v}");
+        assert_eq!(kinds, ["agreed", "cleared", "refused"], "{v}");
     }
 }
