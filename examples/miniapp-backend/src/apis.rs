@@ -90,6 +90,15 @@ pub mod body {
         json!({ "errMsg": format!("{api}:ok"), "code": format!("{:032x}", pick(openid, api, u64::MAX)) })
     }
 
+    /// `<input type="nickname">` with the WeChat nickname offered.
+    pub fn nickname(openid: &str) -> Value {
+        json!({
+            "errMsg": "nicknameInput:ok",
+            "type": "nickname",
+            "nickName": format!("微信用户{:04}", pick(openid, "nick", 10_000)),
+        })
+    }
+
     /// `wx.chooseAddress`.
     pub fn choose_address(_openid: &str) -> Value {
         json!({
@@ -155,11 +164,7 @@ async fn choose_address(openid: &str) -> Result<Value, ApiError> {
 /// the input is a plain text field, and nobody is asked.
 #[privacy_scope("user_info", api = "nicknameInput", degrade = nickname_as_text)]
 async fn nickname_input(openid: &str) -> Result<Value, ApiError> {
-    Ok(json!({
-        "errMsg": "nicknameInput:ok",
-        "type": "nickname",
-        "nickName": format!("微信用户{:04}", pick(openid, "nick", 10_000)),
-    }))
+    Ok(body::nickname(openid))
 }
 
 async fn nickname_as_text(_openid: &str) -> Result<Value, ApiError> {
@@ -168,14 +173,23 @@ async fn nickname_as_text(_openid: &str) -> Result<Value, ApiError> {
 
 /// `POST /api/wx/{api}`: a guarded API, checked unless the enforcement policy exempts the client.
 pub(crate) async fn call(State(app): State<App>, session: Session, Path(api): Path<String>) -> Reply {
-    let openid = session.openid.as_str();
-    let checked = app.enforcement.intercepts(&session, app.gate.now());
+    let checked = app.enforcement.intercepts(&session, || app.gate.now());
+    dispatch(&session.openid, &api, checked).await
+}
+
+/// `POST /api/unguarded/{api}` (`--unguarded-twin`, for the load test): the same dispatch and
+/// bodies as `/api/wx/{api}`, without the check.
+pub(crate) async fn unguarded(session: Session, Path(api): Path<String>) -> Reply {
+    dispatch(&session.openid, &api, false).await
+}
+
+async fn dispatch(openid: &str, api: &str, checked: bool) -> Reply {
     macro_rules! run {
         ($guarded:ident, $plain:expr) => {
             if checked { $guarded(openid).await? } else { $plain }
         };
     }
-    let value = match api.as_str() {
+    let value = match api {
         "getLocation" => run!(get_location, body::get_location(openid)),
         "chooseLocation" => run!(choose_location, body::choose_location(openid)),
         "getUserProfile" => run!(get_user_profile, body::user_info(openid, "getUserProfile")),
@@ -183,24 +197,10 @@ pub(crate) async fn call(State(app): State<App>, session: Session, Path(api): Pa
         "getClipboardData" => run!(get_clipboard_data, body::get_clipboard_data(openid)),
         "getPhoneNumber" => run!(get_phone_number, body::phone_code(openid, "getPhoneNumber")),
         "chooseAddress" => run!(choose_address, body::choose_address(openid)),
-        "nicknameInput" => run!(nickname_input, nickname_input_unchecked(openid)),
+        "nicknameInput" => run!(nickname_input, body::nickname(openid)),
         other => {
             return Err(ApiError::not_found(other, format!("no guarded API `{other}`; the APIs are listed in API.md")));
         }
     };
     Ok(Json(value))
-}
-
-fn nickname_input_unchecked(openid: &str) -> Value {
-    json!({
-        "errMsg": "nicknameInput:ok",
-        "type": "nickname",
-        "nickName": format!("微信用户{:04}", pick(openid, "nick", 10_000)),
-    })
-}
-
-/// `POST /api/unguarded/getLocation` (`--unguarded-twin`, for the load test): the body of
-/// `getLocation` without the check.
-pub(crate) async fn unguarded_location(session: Session) -> Reply {
-    Ok(Json(body::get_location(&session.openid)))
 }

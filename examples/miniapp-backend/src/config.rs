@@ -23,7 +23,7 @@ pub struct Config {
     pub demo: bool,
     /// Which clients are checked (`--enforcement strict|platform`, default strict).
     pub enforcement: Enforcement,
-    /// `--unguarded-twin`: also serve `POST /api/unguarded/getLocation`, the guarded handler's
+    /// `--unguarded-twin`: also serve `POST /api/unguarded/{api}`, the guarded handler's
     /// body without the check, for the load test. Never in production.
     pub unguarded_twin: bool,
     /// How long a guarded request waits at each stage before the official prompt takes over,
@@ -74,7 +74,7 @@ usage: miniapp-backend [--port N] [--host ADDR] [--db PATH] [--database-url URL]
                        clients below base library 2.32.3 are not intercepted, and from 2.32.3
                        only with __usePrivacyCheck__ or from 2023-10-17
   --wait-seconds N     how long a guarded request waits for the user at each stage (default 60)
-  --unguarded-twin     also serve POST /api/unguarded/getLocation (load tests only)
+  --unguarded-twin     also serve POST /api/unguarded/{api} (load tests only)
 
 environment: DATABASE_URL, SESSION_SECRET (at least 32 bytes)";
 

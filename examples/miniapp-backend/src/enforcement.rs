@@ -27,12 +27,12 @@ pub enum Enforcement {
 }
 
 impl Enforcement {
-    /// Whether `session`'s calls are checked at `now`.
-    pub fn intercepts(self, session: &Session, now: Timestamp) -> bool {
+    /// Whether `session`'s calls are checked now (the clock is read only when it matters).
+    pub fn intercepts(self, session: &Session, now: impl FnOnce() -> Timestamp) -> bool {
         match self {
             Enforcement::Strict => true,
             Enforcement::Platform => {
-                session.sdk_version >= FIRST_INTERCEPTING_SDK && (session.use_privacy_check || now >= enforced_from())
+                session.sdk_version >= FIRST_INTERCEPTING_SDK && (session.use_privacy_check || now() >= enforced_from())
             }
         }
     }
@@ -81,12 +81,12 @@ mod tests {
         let before = Timestamp::utc(2023, 7, 12, 0, 0, 0);
         let after = Timestamp::utc(2023, 10, 17, 0, 0, 0);
         let p = Enforcement::Platform;
-        assert!(!p.intercepts(&session("2.32.2", true), after), "old base library: never intercepted");
-        assert!(!p.intercepts(&session("2.32.3", false), before), "no flag, before the date");
-        assert!(p.intercepts(&session("2.32.3", true), before), "flag set");
-        assert!(p.intercepts(&session("3.0.0", false), after), "on the date");
+        assert!(!p.intercepts(&session("2.32.2", true), || after), "old base library: never intercepted");
+        assert!(!p.intercepts(&session("2.32.3", false), || before), "no flag, before the date");
+        assert!(p.intercepts(&session("2.32.3", true), || before), "flag set");
+        assert!(p.intercepts(&session("3.0.0", false), || after), "on the date");
         for s in [session("1.0.0", false), session("2.32.2", false)] {
-            assert!(Enforcement::Strict.intercepts(&s, before), "strict checks everyone");
+            assert!(Enforcement::Strict.intercepts(&s, || before), "strict checks everyone");
         }
     }
 }

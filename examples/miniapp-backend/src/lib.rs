@@ -51,7 +51,7 @@ pub(crate) struct App {
     enforcement: Enforcement,
     demo: Option<DemoClock>,
     board: Arc<pending::Board>,
-    /// `--unguarded-twin`: `POST /api/unguarded/getLocation` is served, for the load test.
+    /// `--unguarded-twin`: `POST /api/unguarded/{api}` is served, for the load test.
     twin: bool,
 }
 
@@ -132,11 +132,7 @@ impl Backend {
             .route("/api/privacy/history", get(privacy::history))
             .route("/api/privacy/receipt", get(privacy::receipt))
             .route("/api/wx/{api}", post(apis::call));
-        let guarded = if app.twin {
-            guarded.route("/api/unguarded/getLocation", post(apis::unguarded_location))
-        } else {
-            guarded
-        };
+        let guarded = if app.twin { guarded.route("/api/unguarded/{api}", post(apis::unguarded)) } else { guarded };
         let guarded = guarded.route_layer(axum::middleware::from_fn_with_state(app.clone(), session::require_session));
         Router::new()
             .route("/", get(static_files::index))

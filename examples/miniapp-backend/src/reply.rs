@@ -17,10 +17,21 @@ pub struct ApiError {
     body: Value,
 }
 
-/// The API name a path stands for in errMsg: its last segment (`/api/wx/getLocation` →
-/// `getLocation`).
+/// The API name a path stands for in errMsg: the platform API a privacy route serves
+/// (`/api/privacy/setting` → `getPrivacySetting`), else the path's last segment
+/// (`/api/wx/getLocation` → `getLocation`).
 pub(crate) fn api_name(path: &str) -> &str {
-    path.rsplit('/').find(|s| !s.is_empty()).unwrap_or("request")
+    let last = path.rsplit('/').find(|s| !s.is_empty()).unwrap_or("request");
+    if !path.starts_with("/api/privacy/") {
+        return last;
+    }
+    match last {
+        "setting" => "getPrivacySetting",
+        "contract" => "openPrivacyContract",
+        "require" => "requirePrivacyAuthorize",
+        "clear" => "clearPrivacyAuthorization",
+        other => other,
+    }
 }
 
 impl ApiError {

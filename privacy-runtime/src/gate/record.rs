@@ -371,6 +371,10 @@ impl Gate {
         if self.inner.prompt.is_some() {
             return Err(ResolveError::PromptIsServerSide { ticket });
         }
+        // A ticket kept after the tap that settled it takes only the `agree` that follows.
+        if auth.outcome().is_some() {
+            return Err(ResolveError::AlreadySettled { ticket });
+        }
         self.drive(&auth);
         if auth.stage() != PendingStage::OfficialPrompt {
             return Err(ResolveError::NotPrompting { ticket });
