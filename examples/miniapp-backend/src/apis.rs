@@ -177,9 +177,9 @@ pub(crate) async fn call(State(app): State<App>, session: Session, Path(api): Pa
     dispatch(&session.openid, &api, checked).await
 }
 
-/// `POST /api/unguarded/{api}` (`--unguarded-twin`, for the load test): the same dispatch and
-/// bodies as `/api/wx/{api}`, without the check.
-pub(crate) async fn unguarded(session: Session, Path(api): Path<String>) -> Reply {
+/// `POST /api/unguarded/{api}` (`--unguarded-twin`, for the load test): the same extractors,
+/// dispatch and bodies as `/api/wx/{api}`, without the check.
+pub(crate) async fn unguarded(State(_app): State<App>, session: Session, Path(api): Path<String>) -> Reply {
     dispatch(&session.openid, &api, false).await
 }
 
