@@ -425,22 +425,22 @@
       openPrivacyContract: api('openPrivacyContract', () => simple('openPrivacyContract', 'GET', '/api/privacy/contract')),
       requirePrivacyAuthorize: waiting('requirePrivacyAuthorize', '/api/privacy/require'),
 
+      // As on the platform, one listener at a time: registering replaces the one before.
       onNeedPrivacyAuthorization(listener) {
         if (typeof listener !== 'function') throw new TypeError('onNeedPrivacyAuthorization: listener must be a function')
+        listeners.length = 0
         listeners.push(listener)
       },
       offNeedPrivacyAuthorization(listener) {
-        if (listener === undefined) {
-          listeners.length = 0
-          return
-        }
-        const i = listeners.lastIndexOf(listener)
-        if (i >= 0) listeners.splice(i, 1)
+        if (listener === undefined || listeners[0] === listener) listeners.length = 0
       },
 
       /** The platform's side of a tap on `<button open-type=…>`: the events the page receives. */
       tapButton: api('tap', async opts => {
-        const body = await simple('tap', 'POST', '/api/privacy/tap', { buttonId: opts.id, openType: opts.openType })
+        const req = { buttonId: opts.id, openType: opts.openType }
+        // A combined button whose own sheet (phone number, profile) the user turned down.
+        if (opts.actionDenied) req.actionDenied = true
+        const body = await simple('tap', 'POST', '/api/privacy/tap', req)
         return Array.isArray(body.events) ? body.events : []
       }),
 

@@ -4,6 +4,7 @@
 //! The data are made up, derived from the openid so that each user sees their own.
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use privacy_runtime::privacy_scope;
 use serde_json::{Value, json};
@@ -68,7 +69,7 @@ pub mod body {
             "errMsg": format!("{api}:ok"),
             "rawData": user.to_string(),
             "userInfo": user,
-            "signature": format!("{:040x}", pick(openid, "sig", u64::MAX)),
+            "signature": format!("{:016x}{:016x}", pick(openid, "sig", u64::MAX), pick(openid, "sig2", u64::MAX)),
             "encryptedData": "ZGVtbw==",
             "iv": "ZGVtbw==",
             "cloudID": "",
@@ -87,7 +88,8 @@ pub mod body {
 
     /// A phone number code (`getPhoneNumber`, and the phone buttons' events).
     pub fn phone_code(openid: &str, api: &str) -> Value {
-        json!({ "errMsg": format!("{api}:ok"), "code": format!("{:032x}", pick(openid, api, u64::MAX)) })
+        let code = format!("{:016x}{:016x}", pick(openid, api, u64::MAX), pick(openid, "code", u64::MAX));
+        json!({ "errMsg": format!("{api}:ok"), "code": code })
     }
 
     /// `<input type="nickname">` with the WeChat nickname offered.
@@ -172,15 +174,25 @@ async fn nickname_as_text(_openid: &str) -> Result<Value, ApiError> {
 }
 
 /// `POST /api/wx/{api}`: a guarded API, checked unless the enforcement policy exempts the client.
-pub(crate) async fn call(State(app): State<App>, session: Session, Path(api): Path<String>) -> Reply {
+pub(crate) async fn call(State(app): State<App>, session: Session, api: Result<Path<String>, PathRejection>) -> Reply {
+    let Path(api) = api.map_err(bad_path)?;
     let checked = app.enforcement.intercepts(&session, || app.gate.now());
     dispatch(&session.openid, &api, checked).await
 }
 
 /// `POST /api/unguarded/{api}` (`--unguarded-twin`, for the load test): the same extractors,
 /// dispatch and bodies as `/api/wx/{api}`, without the check.
-pub(crate) async fn unguarded(State(_app): State<App>, session: Session, Path(api): Path<String>) -> Reply {
+pub(crate) async fn unguarded(
+    State(_app): State<App>,
+    session: Session,
+    api: Result<Path<String>, PathRejection>,
+) -> Reply {
+    let Path(api) = api.map_err(bad_path)?;
     dispatch(&session.openid, &api, false).await
+}
+
+fn bad_path(e: PathRejection) -> ApiError {
+    ApiError::bad_request("request", format!("bad API name in the path: {}", e.body_text()))
 }
 
 async fn dispatch(openid: &str, api: &str, checked: bool) -> Reply {

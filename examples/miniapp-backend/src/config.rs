@@ -14,7 +14,8 @@ pub struct Config {
     pub host: IpAddr,
     /// The port (`--port`, default 8080; 0 picks a free one).
     pub port: u16,
-    /// The SQLite ledger (`--db`, default `miniapp-consent.db`), unless `database_url` is set.
+    /// The SQLite ledger (`--db`, default `miniapp-consent.db`), unless `database_url` is set. An
+    /// explicit `--db` wins over `DATABASE_URL` from the environment.
     pub db: PathBuf,
     /// A PostgreSQL store shared by several instances (`--database-url` or `DATABASE_URL`).
     pub database_url: Option<String>,
@@ -29,6 +30,9 @@ pub struct Config {
     /// How long a guarded request waits at each stage before the official prompt takes over,
     /// then before it answers 202 with its ticket (`--wait-seconds`, default 60).
     pub wait: Duration,
+    /// `--demo-login`: in production, still take the demo stand-in for `code2session` (anyone who
+    /// sends a code is that code's user). Demo mode always uses it.
+    pub demo_login: bool,
     /// The key sessions are signed with (`SESSION_SECRET`, at least 32 bytes; instances sharing
     /// a database share it). Random per process when unset.
     pub session_key: Option<Vec<u8>>,
@@ -46,6 +50,7 @@ impl Default for Config {
             demo: true,
             enforcement: Enforcement::Strict,
             unguarded_twin: false,
+            demo_login: false,
             wait: Duration::from_secs(60),
             session_key: None,
             session_ttl: Duration::from_secs(2 * 60 * 60),
@@ -66,10 +71,14 @@ usage: miniapp-backend [--port N] [--host ADDR] [--db PATH] [--database-url URL]
 
   --port N             port to listen on (default 8080; 0 picks a free one)
   --host ADDR          address to listen on (default 127.0.0.1)
-  --db PATH            the SQLite consent ledger (default miniapp-consent.db)
+  --db PATH            the SQLite consent ledger (default miniapp-consent.db; wins over
+                       DATABASE_URL from the environment)
   --database-url URL   keep consent in PostgreSQL instead (or set DATABASE_URL); instances
                        sharing it see one consent (set the same SESSION_SECRET on each)
-  --production         no demo clock and no /demo routes (demo mode is the default)
+  --production         no demo clock and no /demo routes (demo mode is the default); needs
+                       --demo-login, since the login here is a stand-in for code2session
+  --demo-login         with --production: accept the demo login anyway (whoever sends a code
+                       is that code's user)
   --enforcement MODE   strict (default): every client is checked; platform: as WeChat does,
                        clients below base library 2.32.3 are not intercepted, and from 2.32.3
                        only with __usePrivacyCheck__ or from 2023-10-17
@@ -96,6 +105,8 @@ impl Config {
             }
             c.session_key = Some(secret.into_bytes());
         }
+        let env_database_url = c.database_url.take();
+        let (mut db_given, mut url_given) = (false, false);
         let mut args = args.into_iter().map(Into::into);
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -114,8 +125,15 @@ impl Config {
                     let v = value("--host")?;
                     c.host = v.parse().map_err(|_| ConfigError(format!("--host {v}: not an IP address")))?;
                 }
-                "--db" => c.db = PathBuf::from(value("--db")?),
-                "--database-url" => c.database_url = Some(value("--database-url")?),
+                "--db" => {
+                    c.db = PathBuf::from(value("--db")?);
+                    db_given = true;
+                }
+                "--database-url" => {
+                    c.database_url = Some(value("--database-url")?);
+                    url_given = true;
+                }
+                "--demo-login" => c.demo_login = true,
                 "--production" => c.demo = false,
                 "--unguarded-twin" => c.unguarded_twin = true,
                 "--enforcement" => {
@@ -139,6 +157,22 @@ impl Config {
                 other => return Err(ConfigError(format!("unknown argument `{other}`"))),
             }
         }
+        if db_given && url_given {
+            return Err(ConfigError("give --db (SQLite) or --database-url (PostgreSQL), not both".into()));
+        }
+        if !db_given && !url_given {
+            c.database_url = env_database_url;
+        }
+        if !c.demo && c.enforcement == Enforcement::Platform {
+            return Err(ConfigError(
+                "--enforcement platform lets a client switch the check off by the version it reports; it is for testing a mini program, and is refused with --production".into(),
+            ));
+        }
+        if !c.demo && !c.demo_login {
+            return Err(ConfigError(
+                "--production needs a login that asks the platform who the user is (code2session), and this example has only its demo stand-in, where whoever sends a code is that code's user; pass --demo-login to run it anyway".into(),
+            ));
+        }
         if c.unguarded_twin && !c.demo {
             return Err(ConfigError(
                 "--unguarded-twin serves personal data unchecked; it is refused with --production".into(),
@@ -150,5 +184,35 @@ impl Config {
     /// Whether the command line asked for the help text.
     pub fn is_help(e: &ConfigError) -> bool {
         e.0 == "help"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(args: &[&str]) -> String {
+        match Config::from_args(args.iter().copied()) {
+            Ok(_) => panic!("{args:?} was accepted"),
+            Err(e) => e.0,
+        }
+    }
+
+    #[test]
+    fn unsafe_combinations_are_refused() {
+        assert!(refused(&["--production"]).contains("--demo-login"));
+        assert!(
+            refused(&["--production", "--demo-login", "--enforcement", "platform"])
+                .contains("refused with --production")
+        );
+        assert!(refused(&["--production", "--demo-login", "--unguarded-twin"]).contains("refused with --production"));
+        assert!(refused(&["--db", "a.db", "--database-url", "postgres://x"]).contains("not both"));
+        assert!(refused(&["--port", "70000"]).contains("--port 70000"));
+        assert!(refused(&["--wait-seconds", "0"]).contains("1 to 3600"));
+        assert!(refused(&["--frobnicate"]).contains("unknown argument"));
+        let c = Config::from_args(["--production", "--demo-login", "--db", "x.db"]).unwrap();
+        assert!(!c.demo && c.demo_login && c.database_url.is_none());
+        let c = Config::from_args(["--enforcement=platform", "--port=0"]).unwrap();
+        assert_eq!((c.enforcement, c.port), (Enforcement::Platform, 0));
     }
 }

@@ -73,8 +73,10 @@ pub(crate) struct Advance {
 
 /// `POST /demo/clock {"advanceSeconds": N}`: only in demo mode and from loopback; 404 otherwise.
 pub(crate) async fn advance(State(app): State<App>, req: Request) -> Result<Json<Value>, ApiError> {
-    let from_loopback =
-        req.extensions().get::<ConnectInfo<SocketAddr>>().is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback());
+    let from_loopback = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| peer.ip().to_canonical().is_loopback());
     let Some(clock) = app.demo.as_ref().filter(|_| from_loopback) else {
         return Err(ApiError::not_found("clock", "no route /demo/clock; the routes are listed in API.md"));
     };

@@ -110,6 +110,13 @@ impl Backend {
         Ok(Backend { app })
     }
 
+    /// Ends the long-polls of `/api/privacy/pending` (they answer at once), so a graceful
+    /// shutdown does not wait for them; call when the server starts stopping.
+    pub fn stopping(&self) -> impl Fn() + Send + Sync + 'static {
+        let board = Arc::clone(&self.app.board);
+        move || board.close()
+    }
+
     /// The gate: for tests and for an app that adds routes of its own.
     pub fn gate(&self) -> &Gate {
         &self.app.gate
@@ -134,12 +141,13 @@ impl Backend {
             .route("/api/wx/{api}", post(apis::call));
         let guarded = if app.twin { guarded.route("/api/unguarded/{api}", post(apis::unguarded)) } else { guarded };
         let guarded = guarded.route_layer(axum::middleware::from_fn_with_state(app.clone(), session::require_session));
-        Router::new()
+        let open = Router::new()
             .route("/", get(static_files::index))
             .route("/wx-privacy.js", get(static_files::client))
-            .route("/api/login", post(session::login))
-            .route("/demo/clock", post(demo::advance))
-            .merge(guarded)
+            .route("/api/login", post(session::login));
+        // Outside demo mode the demo route does not exist at all (404 for every method).
+        let open = if app.demo.is_some() { open.route("/demo/clock", post(demo::advance)) } else { open };
+        open.merge(guarded)
             .fallback(reply::not_found)
             .method_not_allowed_fallback(reply::method_not_allowed)
             .layer(DefaultBodyLimit::max(MAX_BODY))

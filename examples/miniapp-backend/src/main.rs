@@ -46,9 +46,13 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     say(&format!("  open http://{addr}/ for the privacy popup page; Ctrl-C stops"));
     let (stopping, mut stop) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, backend.router().into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = stopping.send(true);
+        .with_graceful_shutdown({
+            let end_long_polls = backend.stopping();
+            async move {
+                shutdown_signal().await;
+                end_long_polls();
+                let _ = stopping.send(true);
+            }
         });
     // Requests in flight get a few seconds to finish; a call still waiting for a user then ends
     // with the process (nothing it waited for was recorded, and the user is asked again).

@@ -76,6 +76,15 @@ pub(crate) async fn pending(
     query: Result<Query<PendingQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Reply {
     let Query(q) = query.map_err(|e| ApiError::bad_request("pending", e.body_text()))?;
+    let Some(_slot) = app.board.open_poll(&session.openid) else {
+        return Err(ApiError::too_many(
+            "pending",
+            format!(
+                "{} long-polls of this user are open already; wait for one to answer",
+                crate::pending::POLLS_PER_USER
+            ),
+        ));
+    };
     let wait = Duration::from_millis(q.timeout.unwrap_or(25_000)).min(MAX_POLL);
     let until = tokio::time::Instant::now() + wait;
     loop {
@@ -83,7 +92,7 @@ pub(crate) async fn pending(
         woken.as_mut().enable();
         let open = app.gate.pending(&session.openid);
         let changed = open.as_ref().is_some_and(|o| q.after.as_deref() != Some(key_of(o).as_str()));
-        if changed || tokio::time::Instant::now() >= until {
+        if changed || app.board.closing() || tokio::time::Instant::now() >= until {
             let pending = open.map(|o| {
                 json!({
                     "ticket": o.ticket,
@@ -198,7 +207,16 @@ pub(crate) struct Tap {
     button_id: String,
     #[serde(rename = "openType")]
     open_type: String,
+    /// For a combined button: the user turned down the action's own sheet (the phone number,
+    /// the profile), so the action fails and no consent is recorded either.
+    #[serde(rename = "actionDenied", default)]
+    action_denied: bool,
 }
+
+/// The user turned down a combined button's action.
+#[derive(Debug, thiserror::Error)]
+#[error("user deny")]
+struct Denied;
 
 fn agree_event(button_id: &str) -> Value {
     json!({ "type": "agreeprivacyauthorization", "detail": { "buttonId": button_id } })
@@ -225,6 +243,12 @@ pub(crate) async fn tap(State(app): State<App>, session: Session, Body(t): Body<
             ));
         }
     };
+    if combined.is_none() && t.action_denied {
+        return Err(ApiError::bad_request(
+            api,
+            "actionDenied is for a combined button (getPhoneNumber|agreePrivacyAuthorization, …)",
+        ));
+    }
     let events = match combined {
         None => {
             let done = app.gate.tap_agree_button(openid, &t.button_id).await;
@@ -233,20 +257,24 @@ pub(crate) async fn tap(State(app): State<App>, session: Session, Body(t): Body<
             vec![agree_event(&t.button_id)]
         }
         Some((action, event_type)) => {
+            let denied = t.action_denied;
             let result = app
                 .gate
                 .agree_with_action_async(openid, &t.button_id, action, async {
-                    Ok::<Value, std::convert::Infallible>(apis::button_action(action, openid))
+                    if denied { Err(Denied) } else { Ok(apis::button_action(action, openid)) }
                 })
                 .await;
             app.board.changed();
-            let detail = match result {
-                Ok(detail) => detail,
+            match result {
+                Ok(detail) => vec![agree_event(&t.button_id), json!({ "type": event_type, "detail": detail })],
+                // Neither: the page hears of the failed action only, and nothing was recorded.
+                Err(CombinedError::Action(Denied)) => {
+                    vec![json!({ "type": event_type, "detail": { "errMsg": format!("{action}:fail user deny") } })]
+                }
                 Err(CombinedError::Button(e)) => return Err(ApiError::resolve(api, &e)),
                 Err(CombinedError::Store(e)) => return Err(ApiError::store(api, &e)),
                 Err(e) => return Err(ApiError::conflict(api, e)),
-            };
-            vec![agree_event(&t.button_id), json!({ "type": event_type, "detail": detail })]
+            }
         }
     };
     Ok(Json(json!({ "errMsg": "tap:ok", "events": events })))

@@ -59,6 +59,11 @@ impl ApiError {
         ApiError::with(StatusCode::CONFLICT, api, reason)
     }
 
+    /// 429: the user has too many requests of this kind open.
+    pub fn too_many(api: &str, reason: impl std::fmt::Display) -> ApiError {
+        ApiError::with(StatusCode::TOO_MANY_REQUESTS, api, reason)
+    }
+
     /// 503: something the request needs did not answer; nothing ran.
     pub fn unavailable(api: &str, reason: impl std::fmt::Display) -> ApiError {
         ApiError::with(StatusCode::SERVICE_UNAVAILABLE, api, reason)

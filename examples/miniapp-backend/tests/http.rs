@@ -266,6 +266,19 @@ async fn combined_buttons_give_consent_and_the_action_both() {
         let (_, h) = s.get("/api/privacy/history", &t).await;
         assert_eq!(h["entries"][0]["source"]["action"].as_str().map(str::to_lowercase), Some(event.to_owned()), "{h}");
     }
+
+    // The user turns down the phone-number sheet: the action fails, and no consent is recorded.
+    let t = s.login("combined-denied").await;
+    let body = json!({ "buttonId": "agree-btn1", "openType": "getPhoneNumber|agreePrivacyAuthorization", "actionDenied": true });
+    let (st, v) = s.post("/api/privacy/tap", &t, body).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["events"],
+        json!([{ "type": "getphonenumber", "detail": { "errMsg": "getPhoneNumber:fail user deny" } }])
+    );
+    assert_eq!(s.history_len(&t).await, 0, "neither: no consent without the action");
+    let (_, v) = s.get("/api/privacy/setting", &t).await;
+    assert_eq!(v["needAuthorization"], json!(true));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -358,8 +371,14 @@ async fn demo_clock_only_in_demo_mode_and_from_loopback() {
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {v}");
         assert!(v["errMsg"].as_str().unwrap().starts_with("clock:fail "), "{v}");
     }
-    let production = server(&["--production"]).await;
+    // Loopback written as an IPv4-mapped IPv6 address (a dual-stack listener) is loopback too.
+    let mapped: SocketAddr = "[::ffff:127.0.0.1]:5555".parse().unwrap();
+    assert_eq!(demo.send(req(), mapped).await.0, StatusCode::OK);
+
+    let production = server(&["--production", "--demo-login"]).await;
     assert_eq!(production.send(req(), LOOPBACK).await.0, StatusCode::NOT_FOUND);
+    let (st, v) = production.raw("GET", "/demo/clock", None, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "no trace of the route in production: {v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -457,6 +476,17 @@ async fn bad_input_is_a_4xx_with_an_errmsg_and_records_nothing() {
             StatusCode::UNAUTHORIZED,
         ),
         ("POST", "/api/wx/readContacts", Some(t.clone()), None, StatusCode::NOT_FOUND),
+        ("POST", "/api/wx/%FF", Some(t.clone()), None, StatusCode::BAD_REQUEST),
+        (
+            "POST",
+            "/api/privacy/tap",
+            Some(t.clone()),
+            Some(
+                json!({"buttonId": "agree-btn", "openType": "agreePrivacyAuthorization", "actionDenied": true})
+                    .to_string(),
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
         ("GET", "/api/privacy/pending?timeout=abc", Some(t.clone()), None, StatusCode::BAD_REQUEST),
         ("POST", "/api/login", None, Some(json!({"code": "bad code!"}).to_string()), StatusCode::BAD_REQUEST),
         (
@@ -480,6 +510,23 @@ async fn bad_input_is_a_4xx_with_an_errmsg_and_records_nothing() {
         .body(Body::from("{}"))
         .unwrap();
     assert_eq!(s.send(req, LOOPBACK).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // A client cannot hold more than four long-polls open.
+    let polls: Vec<_> = (0..4)
+        .map(|_| {
+            let (router, t) = (s.router.clone(), t.clone());
+            tokio::spawn(async move {
+                Server { router, _dir: TempDir::new() }.get("/api/privacy/pending?timeout=3000", &t).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (st, v) = s.get("/api/privacy/pending?timeout=10", &t).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    for p in polls {
+        assert_eq!(p.await.unwrap().0, StatusCode::OK);
+    }
+    assert_eq!(s.get("/api/privacy/pending?timeout=10", &t).await.0, StatusCode::OK, "slots are given back");
 
     assert_eq!(s.history_len(&t).await, 0, "nothing was recorded for the bad requests");
     // The other user's authorization was not touched by them.

@@ -3,7 +3,7 @@
 //! Needs `DATABASE_URL`; without it the test is compiled as ignored and says why (`bash
 //! scripts/test` starts a throwaway server).
 
-#![allow(clippy::unwrap_used)] // a test fails by panicking
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 use std::time::Duration;
 
@@ -39,6 +39,20 @@ async fn call(router: &Router, path: &str, token: Option<&str>, body: Option<Val
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+/// The user's open authorization on `router`, once a call has opened it (at most 20 s).
+async fn open_authorization(router: &Router, token: &str) -> Value {
+    for _ in 0..4 {
+        let req =
+            Request::get("/api/privacy/pending?timeout=5000").header(header::AUTHORIZATION, format!("Bearer {token}"));
+        let res = router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let v: Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        if !v["pending"].is_null() {
+            return v["pending"].clone();
+        }
+    }
+    panic!("no authorization opened within 20 s")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(no_database, ignore = "needs PostgreSQL: DATABASE_URL is not set (bash scripts/test starts one)")]
 async fn two_instances_one_consent() {
@@ -51,12 +65,14 @@ async fn two_instances_one_consent() {
     let token = v["token"].as_str().unwrap().to_owned();
     let t = Some(token.as_str());
 
-    // A call on B waits for the user; the agree button is tapped on A; B's call runs.
+    // A call on B waits for the user (its authorization is open on B); the agree button is
+    // tapped on A; B's call runs.
     let waiting = {
         let (b, token) = (b.clone(), token.clone());
         tokio::spawn(async move { call(&b, "/api/wx/getLocation", Some(&token), Some(json!({}))).await })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let open_on_b = open_authorization(&b, &token).await;
+    assert_eq!(open_on_b["referrer"], "getLocation");
     let (st, v) = call(
         &a,
         "/api/privacy/tap",
@@ -65,7 +81,8 @@ async fn two_instances_one_consent() {
     )
     .await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    let (st, v) = waiting.await.unwrap();
+    let (st, v) =
+        tokio::time::timeout(Duration::from_secs(20), waiting).await.expect("B's call was not released").unwrap();
     assert_eq!((st, v["errMsg"].as_str()), (StatusCode::OK, Some("getLocation:ok")), "{v}");
 
     // Cleared on B: A asks again, and the user refuses there.
@@ -75,16 +92,9 @@ async fn two_instances_one_consent() {
         let (a, token) = (a.clone(), token.clone());
         tokio::spawn(async move { call(&a, "/api/wx/getLocation", Some(&token), Some(json!({}))).await })
     };
-    let ticket = loop {
-        let req =
-            Request::get("/api/privacy/pending?timeout=5000").header(header::AUTHORIZATION, format!("Bearer {token}"));
-        let res = a.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
-        let v: Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
-        if let Some(ticket) = v["pending"]["ticket"].as_str() {
-            assert_eq!(v["pending"]["referrer"], "getLocation");
-            break ticket.to_owned();
-        }
-    };
+    let open_on_a = open_authorization(&a, &token).await;
+    assert_eq!(open_on_a["referrer"], "getLocation");
+    let ticket = open_on_a["ticket"].as_str().unwrap().to_owned();
     let (st, _) = call(&a, "/api/privacy/resolve", t, Some(json!({ "ticket": ticket, "event": "disagree" }))).await;
     assert_eq!(st, StatusCode::OK);
     let (st, v) = asking.await.unwrap();

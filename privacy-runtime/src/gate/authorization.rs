@@ -117,8 +117,9 @@ impl Authorization {
         lock(&self.state).outcome.clone()
     }
 
-    pub(crate) fn set_exposed(&self) {
-        lock(&self.state).exposed = true;
+    /// Marks the popup shown; `true` the first time.
+    pub(crate) fn set_exposed(&self) -> bool {
+        !std::mem::replace(&mut lock(&self.state).exposed, true)
     }
 
     pub(crate) fn exposed(&self) -> bool {

@@ -485,14 +485,7 @@ impl Gate {
 
     /// The open authorization of `subject`, if one is, with the stage it is at.
     pub fn pending_ticket(&self, subject: impl AsSubject) -> Option<(Ticket, PendingStage)> {
-        let subject = subject.as_subject().to_owned();
-        let a = self.inner.auths.open_of(&subject)?;
-        if self.now() >= a.expires_at {
-            self.inner.auths.expire(&a, self.now());
-            return None;
-        }
-        self.drive(&a);
-        Some((a.ticket, a.stage()))
+        self.pending(subject).map(|open| (open.ticket, open.stage))
     }
 
     /// The open authorization of `subject`, if one is, as a client showing the user's popup

@@ -282,8 +282,10 @@ impl Gate {
                 if auth.outcome().is_some() {
                     return Err(ResolveError::AlreadySettled { ticket });
                 }
-                auth.set_exposed();
-                self.inner.store.append(&self.inner.app, &self.exposed_event(&auth)).await?;
+                // One entry per authorization: a client repeating it adds nothing.
+                if auth.set_exposed() {
+                    self.inner.store.append(&self.inner.app, &self.exposed_event(&auth)).await?;
+                }
                 Ok(())
             }
             Resolution::Agree { button_id } => {

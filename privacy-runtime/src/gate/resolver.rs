@@ -165,12 +165,13 @@ impl Resolver {
     }
 
     /// `exposureAuthorization`: the app's popup was shown. Appends an
-    /// [`Exposed`](crate::ConsentEvent::Exposed) entry in the background, on the gate's tokio
+    /// [`Exposed`](crate::ConsentEvent::Exposed) entry (once per authorization) in the background, on the gate's tokio
     /// runtime (without one, only a store that answers at once takes it); [`Gate::resolve`]
     /// waits for it instead.
     pub fn exposure(&self) {
-        if let Some(a) = &self.auth {
-            a.set_exposed();
+        if let Some(a) = &self.auth
+            && a.set_exposed()
+        {
             self.gate.append_in_background(self.gate.exposed_event(a));
         }
     }

@@ -51,3 +51,15 @@ for (const b of BUTTONS) {
     assert.deepEqual(errors, [])
   })
 }
+
+test('#agree-btn1 with the phone-number sheet turned down: neither the action nor the consent', async () => {
+  const wx = h.useWx()
+  const events = await wx.tapButton({
+    id: 'agree-btn1',
+    openType: 'getPhoneNumber|agreePrivacyAuthorization',
+    actionDenied: true,
+  })
+  assert.deepEqual(events, [{ type: 'getphonenumber', detail: { errMsg: 'getPhoneNumber:fail user deny' } }])
+  assert.equal((await wx.getPrivacySetting()).needAuthorization, true)
+  assert.deepEqual((await wx.getPrivacyHistory()).entries, [])
+})

@@ -147,7 +147,7 @@ export interface WxPrivacy {
   nicknameInput: WxApi<SuccessResults['nicknameInput']>
 
   /** The platform's side of a tap on `<button id open-type>`: the events the page receives, in order. */
-  tapButton: WxApi<SuccessResults['tapButton'], { id: string; openType: ButtonOpenType }>
+  tapButton: WxApi<SuccessResults['tapButton'], { id: string; openType: ButtonOpenType; /** A combined button whose own sheet the user turned down: neither consent nor action. */ actionDenied?: boolean }>
   /** The user removed the mini program from "recently used". */
   clearPrivacyAuthorization: WxApi<SuccessResults['clearPrivacyAuthorization']>
   getPrivacyHistory: WxApi<SuccessResults['getPrivacyHistory']>
