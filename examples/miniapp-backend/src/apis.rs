@@ -176,7 +176,7 @@ async fn nickname_as_text(_openid: &str) -> Result<Value, ApiError> {
 /// `POST /api/wx/{api}`: a guarded API, checked unless the enforcement policy exempts the client.
 pub(crate) async fn call(State(app): State<App>, session: Session, api: Result<Path<String>, PathRejection>) -> Reply {
     let Path(api) = api.map_err(bad_path)?;
-    let checked = app.enforcement.intercepts(&session, || app.gate.now());
+    let checked = app.enforcement.intercepts(session.sdk_version, session.use_privacy_check, || app.gate.now());
     dispatch(&session.openid, &api, checked).await
 }
 

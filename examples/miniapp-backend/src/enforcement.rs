@@ -2,8 +2,6 @@
 
 use privacy_runtime::Timestamp;
 
-use crate::session::Session;
-
 /// The first base library that intercepts privacy APIs.
 pub const FIRST_INTERCEPTING_SDK: [u32; 3] = [2, 32, 3];
 
@@ -27,12 +25,13 @@ pub enum Enforcement {
 }
 
 impl Enforcement {
-    /// Whether `session`'s calls are checked now (the clock is read only when it matters).
-    pub fn intercepts(self, session: &Session, now: impl FnOnce() -> Timestamp) -> bool {
+    /// Whether the calls of a client reporting base library `sdk_version`, in an app that set
+    /// `__usePrivacyCheck__` or not, are checked now (the clock is read only when it matters).
+    pub fn intercepts(self, sdk_version: [u32; 3], use_privacy_check: bool, now: impl FnOnce() -> Timestamp) -> bool {
         match self {
             Enforcement::Strict => true,
             Enforcement::Platform => {
-                session.sdk_version >= FIRST_INTERCEPTING_SDK && (session.use_privacy_check || now() >= enforced_from())
+                sdk_version >= FIRST_INTERCEPTING_SDK && (use_privacy_check || now() >= enforced_from())
             }
         }
     }
@@ -61,8 +60,13 @@ pub fn parse_sdk_version(s: &str) -> Option<[u32; 3]> {
 mod tests {
     use super::*;
 
-    fn session(sdk: &str, check: bool) -> Session {
-        Session::for_test("o1", parse_sdk_version(sdk).unwrap_or_default(), check)
+    /// What a client reports: its base library, and whether the app set `__usePrivacyCheck__`.
+    fn client(sdk: &str, check: bool) -> ([u32; 3], bool) {
+        (parse_sdk_version(sdk).unwrap_or_default(), check)
+    }
+
+    fn checks(policy: Enforcement, (sdk, check): ([u32; 3], bool), now: Timestamp) -> bool {
+        policy.intercepts(sdk, check, || now)
     }
 
     #[test]
@@ -81,12 +85,12 @@ mod tests {
         let before = Timestamp::utc(2023, 7, 12, 0, 0, 0);
         let after = Timestamp::utc(2023, 10, 17, 0, 0, 0);
         let p = Enforcement::Platform;
-        assert!(!p.intercepts(&session("2.32.2", true), || after), "old base library: never intercepted");
-        assert!(!p.intercepts(&session("2.32.3", false), || before), "no flag, before the date");
-        assert!(p.intercepts(&session("2.32.3", true), || before), "flag set");
-        assert!(p.intercepts(&session("3.0.0", false), || after), "on the date");
-        for s in [session("1.0.0", false), session("2.32.2", false)] {
-            assert!(Enforcement::Strict.intercepts(&s, || before), "strict checks everyone");
+        assert!(!checks(p, client("2.32.2", true), after), "old base library: never intercepted");
+        assert!(!checks(p, client("2.32.3", false), before), "no flag, before the date");
+        assert!(checks(p, client("2.32.3", true), before), "flag set");
+        assert!(checks(p, client("3.0.0", false), after), "on the date");
+        for c in [client("1.0.0", false), client("2.32.2", false)] {
+            assert!(checks(Enforcement::Strict, c, before), "strict checks everyone");
         }
     }
 }

@@ -36,13 +36,6 @@ pub struct Session {
     pub use_privacy_check: bool,
 }
 
-impl Session {
-    #[cfg(test)]
-    pub(crate) fn for_test(openid: &str, sdk_version: [u32; 3], use_privacy_check: bool) -> Session {
-        Session { openid: openid.to_owned(), sdk_version, use_privacy_check }
-    }
-}
-
 /// Issues and checks session tokens.
 pub struct Sessions {
     /// The keyed MAC, cloned for each token.
