@@ -93,9 +93,9 @@ impl Backend {
             let board = Arc::clone(&board);
             // The page's listener is the client: the authorization stays open for it, and the
             // long-poll of `/api/privacy/pending` hands it over.
-            gate.on_need_privacy_authorization(move |resolver, _event| {
+            gate.on_need_privacy_authorization(move |resolver, event| {
                 let _ = resolver.defer();
-                board.changed();
+                board.changed(&event.subject.to_string());
             });
         }
         let sessions = Sessions::new(config.session_key.clone(), config.session_ttl).map_err(StartError::Randomness)?;

@@ -76,7 +76,7 @@ pub(crate) async fn pending(
     query: Result<Query<PendingQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Reply {
     let Query(q) = query.map_err(|e| ApiError::bad_request("pending", e.body_text()))?;
-    let Some(_slot) = app.board.open_poll(&session.openid) else {
+    let Some(slot) = app.board.open_poll(&session.openid) else {
         return Err(ApiError::too_many(
             "pending",
             format!(
@@ -88,7 +88,7 @@ pub(crate) async fn pending(
     let wait = Duration::from_millis(q.timeout.unwrap_or(25_000)).min(MAX_POLL);
     let until = tokio::time::Instant::now() + wait;
     loop {
-        let mut woken = pin!(app.board.notified());
+        let mut woken = pin!(slot.notified());
         woken.as_mut().enable();
         let open = app.gate.pending(&session.openid);
         let changed = open.as_ref().is_some_and(|o| q.after.as_deref() != Some(key_of(o).as_str()));
@@ -149,7 +149,7 @@ pub(crate) async fn resolve(State(app): State<App>, session: Session, Body(r): B
         }
     };
     let done = app.gate.resolve(&session.openid, ticket, resolution).await;
-    app.board.changed();
+    app.board.changed(&session.openid);
     done.map_err(|e| ApiError::resolve(api, &e))?;
     Ok(Json(json!({ "errMsg": "resolve:ok" })))
 }
@@ -166,7 +166,7 @@ pub(crate) async fn unanswered(State(app): State<App>, session: Session, Body(r)
     let api = "unanswered";
     let ticket = ticket(api, &r.ticket)?;
     let stage = app.gate.unanswered(&session.openid, ticket).map_err(|e| ApiError::resolve(api, &e))?;
-    app.board.changed();
+    app.board.changed(&session.openid);
     Ok(Json(json!({ "errMsg": "unanswered:ok", "stage": stage_name(stage) })))
 }
 
@@ -195,7 +195,7 @@ pub(crate) async fn prompt(State(app): State<App>, session: Session, Body(p): Bo
         other => return Err(ApiError::bad_request(api, format!("unknown answer `{other}`: use agree or refuse"))),
     };
     let done = app.gate.answer_prompt(&session.openid, ticket, answer).await;
-    app.board.changed();
+    app.board.changed(&session.openid);
     done.map_err(|e| ApiError::resolve(api, &e))?;
     Ok(Json(json!({ "errMsg": "prompt:ok" })))
 }
@@ -252,7 +252,7 @@ pub(crate) async fn tap(State(app): State<App>, session: Session, Body(t): Body<
     let events = match combined {
         None => {
             let done = app.gate.tap_agree_button(openid, &t.button_id).await;
-            app.board.changed();
+            app.board.changed(&session.openid);
             done.map_err(|e| ApiError::resolve(api, &e))?;
             vec![agree_event(&t.button_id)]
         }
@@ -264,7 +264,7 @@ pub(crate) async fn tap(State(app): State<App>, session: Session, Body(t): Body<
                     if denied { Err(Denied) } else { Ok(apis::button_action(action, openid)) }
                 })
                 .await;
-            app.board.changed();
+            app.board.changed(&session.openid);
             match result {
                 Ok(detail) => vec![agree_event(&t.button_id), json!({ "type": event_type, "detail": detail })],
                 // Neither: the page hears of the failed action only, and nothing was recorded.
@@ -290,7 +290,7 @@ pub(crate) async fn require(State(app): State<App>, session: Session) -> Reply {
 /// `POST /api/privacy/clear`: the user removed the mini program from "recently used".
 pub(crate) async fn clear(State(app): State<App>, session: Session) -> Reply {
     let done = app.gate.clear(&session.openid).await;
-    app.board.changed();
+    app.board.changed(&session.openid);
     done.map_err(|e| ApiError::store("clearPrivacyAuthorization", &e))?;
     Ok(Json(json!({ "errMsg": "clearPrivacyAuthorization:ok" })))
 }
