@@ -84,16 +84,6 @@ impl ApiError {
         };
         ApiError::with(status, api, e)
     }
-
-    /// The HTTP status.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The body sent.
-    pub fn body(&self) -> &Value {
-        &self.body
-    }
 }
 
 impl From<PrivacyError> for ApiError {

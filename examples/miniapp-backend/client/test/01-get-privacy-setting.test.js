@@ -11,16 +11,9 @@ const NOT_AUTHORIZED = 'privacy permission is not authorized'
 test('needAuthorization: the popup is shown; tapping agree gives consent and the guarded call proceeds', async () => {
   const errors = []
   const wx = h.useWx({ onError: e => errors.push(e) })
-  const out = h.captureConsole()
-  let comp
-  try {
-    comp = h.renderPage('get-privacy-setting')
-    await h.waitFor('the popup (showPrivacy)', () => comp.data.showPrivacy === true)
-  } finally {
-    out.restore()
-  }
+  const { comp, log } = await h.renderUntilPopup()
   // The page logged the result of getPrivacySetting.
-  const setting = out.log.map(a => a[0]).find(r => r && r.errMsg === 'getPrivacySetting:ok')
+  const setting = log.map(a => a[0]).find(r => r && r.errMsg === 'getPrivacySetting:ok')
   assert.ok(setting, 'the page logged getPrivacySetting:ok')
   assert.equal(setting.needAuthorization, true)
   assert.equal(typeof setting.privacyContractName, 'string')
@@ -45,14 +38,7 @@ test('needAuthorization: the popup is shown; tapping agree gives consent and the
 
 test('查看隐私协议: the page opens the privacy contract', async () => {
   h.useWx()
-  const out = h.captureConsole()
-  let comp
-  try {
-    comp = h.renderPage('get-privacy-setting')
-    await h.waitFor('the popup (showPrivacy)', () => comp.data.showPrivacy === true)
-  } finally {
-    out.restore()
-  }
+  const { comp } = await h.renderUntilPopup()
   // Watch the page's wx.openPrivacyContract call and its answer.
   const results = []
   const openPrivacyContract = global.wx.openPrivacyContract

@@ -9,14 +9,7 @@ before(h.requireBackend)
 test('two createWx with the same code: one openid, one consent', async () => {
   const code = h.newCode('relaunch')
   const first = h.useWx({ code })
-  const out1 = h.captureConsole()
-  let comp
-  try {
-    comp = h.renderPage('get-privacy-setting')
-    await h.waitFor('the popup (showPrivacy)', () => comp.data.showPrivacy === true)
-  } finally {
-    out1.restore()
-  }
+  const { comp } = await h.renderUntilPopup()
   await h.userTaps(comp, first, 'agree-btn')
 
   // Relaunch: a new wx (new session, new token) with the same code.

@@ -115,6 +115,22 @@ async function waitFor(what, fn, timeout = 8000) {
 }
 
 /**
+ * Renders the seed's first page (getPrivacySetting on load) for a user who has not agreed, and
+ * waits for its popup; returns the component and what the page logged meanwhile.
+ */
+async function renderUntilPopup() {
+  const out = captureConsole()
+  let comp
+  try {
+    comp = renderPage('get-privacy-setting')
+    await waitFor('the popup (showPrivacy)', () => comp.data.showPrivacy === true)
+  } finally {
+    out.restore()
+  }
+  return { comp, log: out.log }
+}
+
+/**
  * The user taps `<button id=… open-type=…>` in the rendered page: the simulator's `tap`, the
  * platform's side (wx.tapButton → POST /api/privacy/tap), then each event the platform delivers
  * is dispatched on the button, so the page's bind… handlers run. Returns the events.
@@ -161,6 +177,7 @@ module.exports = {
   openTypeOf,
   captureConsole,
   waitFor,
+  renderUntilPopup,
   userTaps,
   buttonByText,
   backendPost,
